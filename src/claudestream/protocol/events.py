@@ -1,0 +1,188 @@
+"""From SSE events to typed stream events, and the SDK's derived helper events.
+
+``decode_event`` turns one ``ServerSentEvent`` into a typed event with a decoder built
+once at import. Unlike the official SDK it keeps unknown and data-only events (as
+``Unknown``) instead of dropping them, and it fills a missing JSON ``type`` from the
+event name as the SDK does.
+
+The derived events (``text``, ``input_json``, ``thinking``, ``signature``, ``citation``)
+carry a ``snapshot`` that is computed only when read, so a stream of 20,000 deltas does
+not build 20,000 growing strings nobody looks at.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Union
+
+import msgspec
+
+from ._model import Unknown, build
+from .buffers import FragmentBuffer
+from .errors import MalformedEvent
+from .sse import ServerSentEvent
+from .types import (
+    ContentBlock,
+    ErrorEvent,
+    ErrorObject,
+    Message,
+    RawContentBlockStopEvent,
+    RawMessageStopEvent,
+    RawMessageStreamEvent,
+    TextCitation,
+)
+
+__all__ = [
+    "decode_event",
+    "TextEvent",
+    "InputJsonEvent",
+    "ThinkingEvent",
+    "SignatureEvent",
+    "CitationEvent",
+    "ParsedContentBlockStopEvent",
+    "ParsedMessageStopEvent",
+    "MessageStreamEvent",
+]
+
+_fast_decoder = msgspec.json.Decoder(RawMessageStreamEvent)
+_json_decoder = msgspec.json.Decoder()
+
+
+def decode_event(sse: ServerSentEvent) -> RawMessageStreamEvent | Unknown:
+    """Type one SSE event; raise ``MalformedEvent`` if its data is not the JSON it claims."""
+    data = sse.data
+    try:
+        return _fast_decoder.decode(data)
+    except msgspec.ValidationError:
+        pass  # something new, or a missing "type": take the faithful path
+    except msgspec.DecodeError as exc:
+        if sse.event == "error":  # a non-JSON error payload is still an error
+            return ErrorEvent(error=ErrorObject(type="api_error", message=data))
+        raise MalformedEvent(sse.event, data, str(exc)) from None
+    raw = _json_decoder.decode(data)
+    if isinstance(raw, dict):
+        if "type" not in raw and sse.event:
+            raw["type"] = sse.event
+        try:
+            return build(RawMessageStreamEvent, raw)
+        except (msgspec.ValidationError, TypeError) as exc:
+            raise MalformedEvent(sse.event, data, str(exc)) from None
+    unknown = Unknown(type=sse.event or "")
+    unknown.__dict__["data"] = raw
+    return unknown
+
+
+class _Derived:
+    __slots__ = ()
+    type: str
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__slots__ if not name.startswith("_"))
+        return f"{type(self).__name__}(type={self.type!r}, {fields})"
+
+    def to_dict(self) -> dict[str, Any]:
+        from ._model import to_dict
+
+        names = [n for n in self.__slots__ if not n.startswith("_")] + [
+            n for n in ("snapshot",) if hasattr(type(self), n) and n not in self.__slots__
+        ]
+        return {"type": self.type, **{n: to_dict(getattr(self, n)) for n in names}}
+
+
+class TextEvent(_Derived):
+    """A text delta, with the block's text so far as ``snapshot``."""
+
+    __slots__ = ("text", "_buffer", "_upto")
+    type = "text"
+
+    def __init__(self, text: str, buffer: FragmentBuffer, upto: int) -> None:
+        self.text = text
+        self._buffer = buffer
+        self._upto = upto
+
+    @property
+    def snapshot(self) -> str:
+        return self._buffer.joined(self._upto)
+
+
+class ThinkingEvent(_Derived):
+    __slots__ = ("thinking", "_buffer", "_upto")
+    type = "thinking"
+
+    def __init__(self, thinking: str, buffer: FragmentBuffer, upto: int) -> None:
+        self.thinking = thinking
+        self._buffer = buffer
+        self._upto = upto
+
+    @property
+    def snapshot(self) -> str:
+        return self._buffer.joined(self._upto)
+
+
+class InputJsonEvent(_Derived):
+    """A tool-input fragment; ``snapshot`` is the partial object parsed from the fragments so far."""
+
+    __slots__ = ("partial_json", "_buffer", "_upto")
+    type = "input_json"
+
+    def __init__(self, partial_json: str, buffer: FragmentBuffer, upto: int) -> None:
+        self.partial_json = partial_json
+        self._buffer = buffer
+        self._upto = upto
+
+    @property
+    def snapshot(self) -> Any:
+        return self._buffer.partial_json(self._upto)
+
+
+class SignatureEvent(_Derived):
+    __slots__ = ("signature",)
+    type = "signature"
+
+    def __init__(self, signature: str) -> None:
+        self.signature = signature
+
+
+class CitationEvent(_Derived):
+    __slots__ = ("citation", "snapshot")
+    type = "citation"
+
+    def __init__(self, citation: TextCitation, snapshot: list[TextCitation]) -> None:
+        self.citation = citation
+        self.snapshot = snapshot
+
+
+class ParsedContentBlockStopEvent(_Derived):
+    """``content_block_stop`` with the finished block."""
+
+    __slots__ = ("index", "content_block")
+    type = "content_block_stop"
+
+    def __init__(self, index: int, content_block: ContentBlock | Unknown) -> None:
+        self.index = index
+        self.content_block = content_block
+
+
+class ParsedMessageStopEvent(_Derived):
+    """``message_stop`` with the finished message."""
+
+    __slots__ = ("message",)
+    type = "message_stop"
+
+    def __init__(self, message: Message) -> None:
+        self.message = message
+
+
+MessageStreamEvent = Union[
+    RawMessageStreamEvent,
+    Unknown,
+    TextEvent,
+    InputJsonEvent,
+    ThinkingEvent,
+    SignatureEvent,
+    CitationEvent,
+    ParsedContentBlockStopEvent,
+    ParsedMessageStopEvent,
+]
+"""What iterating a message stream yields: the raw events plus the derived ones."""
+
+_ = (RawContentBlockStopEvent, RawMessageStopEvent)  # replaced by the Parsed* twins in streams

@@ -1,0 +1,44 @@
+"""The whole receive path in one sans-IO object: bytes in, stream events out.
+
+Clients (sync and async alike) only read bytes from their transport, ``feed`` them here,
+and hand on what comes back; every decision about the stream is made here.
+"""
+
+from __future__ import annotations
+
+from .accumulator import MessageAccumulator
+from .events import MessageStreamEvent, decode_event
+from .sse import DEFAULT_MAX_EVENT_BYTES, ServerSentEvent, SSEDecoder
+from .types import Message
+
+__all__ = ["EventStreamParser"]
+
+
+class EventStreamParser:
+    __slots__ = ("sse", "accumulator", "unterminated")
+
+    def __init__(self, *, max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES) -> None:
+        self.sse = SSEDecoder(max_event_bytes)
+        self.accumulator = MessageAccumulator()
+        self.unterminated: ServerSentEvent | None = None
+
+    def feed(self, chunk: bytes) -> list[MessageStreamEvent]:
+        out: list[MessageStreamEvent] = []
+        fold = self.accumulator.feed
+        for sse in self.sse.feed(chunk):
+            out += fold(decode_event(sse))
+        return out
+
+    def close(self) -> None:
+        """End of body. An event with no closing blank line is not dispatched (WHATWG, SDK);
+        it is kept in ``unterminated`` for diagnostics."""
+        self.unterminated = self.sse.flush()
+
+    @property
+    def message(self) -> Message | None:
+        return self.accumulator.message
+
+    @property
+    def complete(self) -> bool:
+        return self.accumulator.complete
+

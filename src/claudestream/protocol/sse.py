@@ -90,12 +90,9 @@ class SSEDecoder:
         events: list[ServerSentEvent] = []
         lines = chunk.splitlines(keepends=True)
         last = lines[-1]
+        tail = None
         if last[-1] not in (10, 13):
-            lines.pop()
-            self._pieces.append(last)
-            self._pending_size += len(last)
-            if self._pending_size + self._event_size > self._max:
-                raise EventTooLarge(self._max)
+            tail = lines.pop()
         elif last[-1] == 13:
             self._skip_lf = True
         for raw in lines:
@@ -113,6 +110,11 @@ class SSEDecoder:
             if self._event_size > self._max:
                 raise EventTooLarge(self._max)
             self._field(line)
+        if tail is not None:
+            self._pieces.append(tail)
+            self._pending_size += len(tail)
+            if self._pending_size + self._event_size > self._max:
+                raise EventTooLarge(self._max)
         return events
 
     def flush(self) -> ServerSentEvent | None:

@@ -1,0 +1,196 @@
+"""The Messages API server: a Starlette app over one backend.
+
+Routes: POST /v1/messages (streamed or not), POST /v1/messages/count_tokens,
+GET /v1/models (paged) and GET /v1/models/{id}. Every response carries ``request-id``;
+every error has the API's JSON shape and status.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hmac
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+import msgspec
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from ..protocol.accumulator import MessageAccumulator
+from ..protocol.events import decode_event
+from ..protocol.sse import ServerSentEvent
+from . import ids
+from .catalogue import Catalogue
+from .errors import APIErrorResponse, invalid
+from .faults import CUT, FaultPlan, inject, raise_before_stream
+from .streaming import EventStreamResponse, sse_body
+from .validation import validate_count, validate_create
+
+log = logging.getLogger("claudestream.server")
+MAX_BODY_BYTES = 32 * 1024 * 1024
+_encode = msgspec.json.Encoder().encode
+
+
+class ServerConfig:
+    def __init__(self, backend: Any, *, api_key: str | None = None, ping_interval: float = 10.0, faults: bool = False) -> None:
+        self.backend = backend
+        self.api_key = api_key.encode() if api_key else None
+        self.ping_interval = ping_interval
+        self.faults = FaultPlan() if faults else None
+        self.catalogue = Catalogue(backend.model)
+
+    def __repr__(self) -> str:  # never show the key
+        return f"ServerConfig(backend={self.backend.model.id!r}, auth={'on' if self.api_key else 'off'})"
+
+
+def json_response(status: int, body: Any, request_id: str, headers: dict[str, str] | None = None) -> Response:
+    return Response(_encode(body), status, headers={"request-id": request_id, **(headers or {})}, media_type="application/json")
+
+
+def error_response(error: APIErrorResponse, request_id: str) -> Response:
+    retry = "true" if error.status in (408, 409, 429) or error.status >= 500 else "false"
+    return json_response(error.status, error.body(request_id), request_id, {"x-should-retry": retry, **error.headers})
+
+
+def _check_headers(config: ServerConfig, request: Request) -> None:
+    if config.api_key is not None:
+        given = request.headers.get("x-api-key")
+        if given is None:
+            auth = request.headers.get("authorization", "")
+            given = auth[7:] if auth[:7].lower() == "bearer " else None
+        if given is None:
+            raise APIErrorResponse(401, "x-api-key header is required")
+        if not hmac.compare_digest(given.encode(), config.api_key):
+            raise APIErrorResponse(401, "invalid x-api-key")
+    if "anthropic-version" not in request.headers:
+        raise invalid("anthropic-version: header is required")
+
+
+async def _read_body(request: Request) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise APIErrorResponse(413, "Request exceeds the maximum allowed number of bytes.")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise APIErrorResponse(413, "Request exceeds the maximum allowed number of bytes.")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def endpoint(handler: Any) -> Any:
+    """Request id, header checks and the API's error format around a route handler."""
+
+    async def route(request: Request) -> Response:
+        request_id = ids.request_id()
+        config: ServerConfig = request.app.state.config
+        try:
+            _check_headers(config, request)
+            response = await handler(request, config, request_id)
+        except APIErrorResponse as exc:
+            return error_response(exc, request_id)
+        except Exception:
+            log.exception("request %s failed", request_id)
+            return error_response(APIErrorResponse(500, "Internal server error"), request_id)
+        return response
+
+    return route
+
+
+async def create_message(request: Request, config: ServerConfig, request_id: str) -> Any:
+    params = validate_create(await _read_body(request), config.catalogue)
+    fault, delay = config.faults.select(request.headers) if config.faults else (None, 0.0)
+    raise_before_stream(fault)
+    backend = config.backend
+    events = backend.stream(params)
+    if fault is not None or delay:
+        events = inject(events, fault, delay)
+    headers = {"request-id": request_id, "x-claudestream-backend": backend.model.id}
+    try:
+        first = await events.__anext__()  # errors before this point are plain HTTP errors
+    except BaseException:
+        await events.aclose()
+        raise
+    if params.stream:
+        headers.update({"content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache"})
+        body = sse_body(first, events, ping_interval=config.ping_interval, request_id=request_id)
+        return EventStreamResponse(body, headers)
+    return json_response(200, await _collect(first, events), request_id, headers)
+
+
+async def _collect(first: dict[str, Any], events: Any) -> dict[str, Any]:
+    """A non-streamed reply: the same events, folded by the protocol core's accumulator."""
+    accumulator = MessageAccumulator()
+    try:
+        event = first
+        while True:
+            if event is CUT:
+                raise APIErrorResponse(500, "Internal server error")
+            if event["type"] == "error":
+                raise APIErrorResponse(529 if event["error"]["type"] == "overloaded_error" else 500, event["error"]["message"])
+            accumulator.feed(decode_event(ServerSentEvent(event["type"], _encode(event).decode())))
+            try:
+                event = await events.__anext__()
+            except StopAsyncIteration:
+                break
+    finally:
+        await events.aclose()
+    message = accumulator.message
+    assert message is not None
+    return message.to_dict()
+
+
+async def count_tokens(request: Request, config: ServerConfig, request_id: str) -> Response:
+    params = validate_count(await _read_body(request), config.catalogue)
+    return json_response(200, {"input_tokens": await config.backend.count_tokens(params)}, request_id)
+
+
+async def list_models(request: Request, config: ServerConfig, request_id: str) -> Response:
+    query = request.query_params
+    raw_limit = query.get("limit", "20")
+    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= 1000:
+        raise invalid("limit: Input should be greater than or equal to 1 and less than or equal to 1000")
+    page = config.catalogue.page(int(raw_limit), query.get("after_id"), query.get("before_id"))
+    return json_response(200, page, request_id)
+
+
+async def get_model(request: Request, config: ServerConfig, request_id: str) -> Response:
+    model_id = request.path_params["model_id"]
+    entry = config.catalogue.get(model_id)
+    if entry is None:
+        raise APIErrorResponse(404, f"model: {model_id}")
+    return json_response(200, entry.to_dict(), request_id)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    status = exc.status_code if isinstance(exc, HTTPException) else 500
+    message = {404: "The requested resource could not be found.", 405: "Method not allowed."}.get(status, "Internal server error")
+    return error_response(APIErrorResponse(status, message, type="not_found_error" if status == 404 else None), ids.request_id())
+
+
+@contextlib.asynccontextmanager
+async def _lifespan(app: Starlette) -> AsyncIterator[None]:
+    yield
+    await app.state.config.backend.aclose()
+
+
+def create_app(backend: Any, **options: Any) -> Starlette:
+    config = ServerConfig(backend, **options)
+    app = Starlette(
+        routes=[
+            Route("/v1/messages", endpoint(create_message), methods=["POST"]),
+            Route("/v1/messages/count_tokens", endpoint(count_tokens), methods=["POST"]),
+            Route("/v1/models", endpoint(list_models), methods=["GET"]),
+            Route("/v1/models/{model_id:path}", endpoint(get_model), methods=["GET"]),
+        ],
+        exception_handlers={HTTPException: _http_error},
+        lifespan=_lifespan,
+    )
+    app.state.config = config
+    return app

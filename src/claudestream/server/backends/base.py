@@ -1,0 +1,60 @@
+"""The backend interface: what the server needs from anything that answers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any, Protocol
+
+from ...protocol.params import MessageCountTokensParams, MessageCreateParams
+from ..catalogue import ModelEntry
+
+
+class Backend(Protocol):
+    """Produces API stream events (JSON-shaped dicts) for a validated request.
+
+    ``stream`` yields ``message_start`` first; raising ``APIErrorResponse`` before that
+    gives the client a plain HTTP error, after it an in-band ``event: error``. Closing the
+    iterator (the client went away) must stop the generation at once. A proxy backend
+    fits the same shape: it yields the upstream's events as they come.
+    """
+
+    model: ModelEntry  # the model that really answers, listed in the catalogue
+
+    async def count_tokens(self, params: MessageCountTokensParams) -> int: ...
+
+    def stream(self, params: MessageCreateParams) -> AsyncIterator[dict[str, Any]]: ...
+
+    async def aclose(self) -> None: ...
+
+
+def block_text(block: Any) -> str:
+    """A request content block as plain text, for backends that only read text."""
+    kind = getattr(block, "type", None)
+    if kind == "text":
+        return block.text
+    if kind == "tool_use":
+        import json
+
+        return f"[tool call {block.name}: {json.dumps(block.input)}]"
+    if kind == "tool_result":
+        content = block.content
+        if isinstance(content, list):
+            content = "\n".join(b.text for b in content if getattr(b, "type", None) == "text")
+        return f"[tool result: {content or ''}]"
+    if kind == "thinking":
+        return ""
+    if kind == "document" and block.source.get("type") == "text":
+        return str(block.source.get("data", ""))
+    return ""
+
+
+def message_text(content: str | list[Any]) -> str:
+    if isinstance(content, str):
+        return content
+    return "\n".join(t for t in (block_text(b) for b in content) if t)
+
+
+def system_text(system: str | list[Any] | None) -> str:
+    if system is None:
+        return ""
+    return system if isinstance(system, str) else "\n".join(b.text for b in system)

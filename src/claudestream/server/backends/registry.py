@@ -1,0 +1,27 @@
+"""Backend names to classes, imported lazily so optional extras stay optional."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+BACKENDS = {
+    "local": ("claudestream.server.backends.local", "LocalBackend", "pip install 'claudestream[local]' (or: scripts/setup local)"),
+    "scripted": ("claudestream.server.backends.scripted", "ScriptedBackend", ""),
+}
+
+
+class BackendUnavailable(RuntimeError):
+    pass
+
+
+def load_backend(name: str, **options: Any) -> Any:
+    try:
+        module_name, class_name, hint = BACKENDS[name]
+    except KeyError:
+        raise BackendUnavailable(f"unknown backend {name!r}; choose one of: {', '.join(BACKENDS)}") from None
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise BackendUnavailable(f"the {name} backend needs {exc.name}: {hint}") from None
+    return getattr(module, class_name)(**options)

@@ -1,0 +1,53 @@
+"""Running the server: uvicorn in this process (``serve``) or in a background thread (tests, the CLI)."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+from typing import Any
+
+import uvicorn
+
+from .app import create_app
+
+
+def make_server(app: Any, host: str = "127.0.0.1", port: int = 8080, **options: Any) -> uvicorn.Server:
+    config = uvicorn.Config(
+        app, host=host, port=port, log_level=options.pop("log_level", "warning"), lifespan="on", timeout_graceful_shutdown=1,
+        **options,
+    )
+    return uvicorn.Server(config)
+
+
+class ServerThread:
+    """A real uvicorn server on a free loopback port, in a daemon thread."""
+
+    def __init__(self, backend: Any, **app_options: Any) -> None:
+        self.backend = backend
+        self.app = create_app(backend, **app_options)
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        self.port = sock.getsockname()[1]
+        self._sock = sock
+        self.server = make_server(self.app, port=self.port)
+        self.thread = threading.Thread(target=self._run, daemon=True, name="claudestream-server")
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def _run(self) -> None:
+        asyncio.run(self.server.serve(sockets=[self._sock]))
+
+    def __enter__(self) -> ServerThread:
+        self.thread.start()
+        while not self.server.started:
+            if not self.thread.is_alive():
+                raise RuntimeError("the server thread died while starting")
+            threading.Event().wait(0.01)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)

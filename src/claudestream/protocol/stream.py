@@ -29,6 +29,16 @@ class EventStreamParser:
             out += fold(decode_event(sse))
         return out
 
+    def feed_raw(self, chunk: bytes) -> list[MessageStreamEvent]:
+        """Like ``feed``, but hands on only the raw events (as ``messages.create(stream=True)``)."""
+        out: list[MessageStreamEvent] = []
+        fold = self.accumulator.feed
+        for sse in self.sse.feed(chunk):
+            event = decode_event(sse)
+            fold(event)
+            out.append(event)
+        return out
+
     def close(self) -> None:
         """End of body. An event with no closing blank line is not dispatched (WHATWG, SDK);
         it is kept in ``unterminated`` for diagnostics."""

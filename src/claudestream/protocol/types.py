@@ -205,6 +205,19 @@ class Message(Model, **_tagged("message")):
     # Emitted even when null, as the API does.
     __always__ = ("stop_reason", "stop_sequence")
 
+    def __getattr__(self, name: str) -> Any:
+        # Troubleshooting case 7: a finished Message mistaken for a stream.
+        if name in _STREAM_ONLY:
+            raise AttributeError(
+                f"'Message' object has no attribute {name!r}: messages.create() returns a finished Message, "
+                "not a stream. To stream, use `with client.messages.stream(...) as stream:` "
+                "(or messages.create(..., stream=True) for raw events)."
+            )
+        raise AttributeError(f"'Message' object has no attribute {name!r}")
+
+
+_STREAM_ONLY = frozenset({"text_stream", "get_final_message", "get_final_text", "current_message_snapshot", "until_done"})
+
 
 class MessageTokensCount(Model, kw_only=True):
     input_tokens: int

@@ -1,0 +1,99 @@
+"""``client.messages`` and ``client.models``: request shapes and response types, shared.
+
+Each resource's sync and async twins differ only in ``await``: building the request and
+typing the answer live here, once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from ..protocol._model import Decoder
+from ..protocol.types import Message, MessageTokensCount, ModelInfo
+from ._base import NOT_GIVEN, build_body, check_nonstreaming
+
+T = TypeVar("T")
+
+_message = Decoder(Message)
+_tokens = Decoder(MessageTokensCount)
+_model_info = Decoder(ModelInfo)
+
+
+@dataclass(slots=True)
+class Call:
+    """One API call, ready for either client to send."""
+
+    method: str
+    path: str
+    body: bytes | None = None
+    query: dict[str, Any] | None = None
+    stream: bool = False
+    helper: bool = False
+    timeout: Any = NOT_GIVEN
+    headers: dict[str, str] | None = None
+
+
+def create_call(params: dict[str, Any], *, stream: bool, timeout: Any, client_timeout_is_default: bool) -> Call:
+    if not stream and params.get("max_tokens") is not None:
+        check_nonstreaming(int(params["max_tokens"]), timeout is not NOT_GIVEN or not client_timeout_is_default)
+    body = build_body(params, stream=True if stream else None)
+    return Call("POST", "/v1/messages", body, stream=stream, timeout=timeout, headers=params.get("extra_headers"))
+
+
+def stream_call(params: dict[str, Any], *, timeout: Any) -> Call:
+    body = build_body(params, stream=True)
+    return Call("POST", "/v1/messages", body, stream=True, helper=True, timeout=timeout, headers=params.get("extra_headers"))
+
+
+def count_tokens_call(params: dict[str, Any]) -> Call:
+    return Call("POST", "/v1/messages/count_tokens", build_body(params, stream=None), headers=params.get("extra_headers"))
+
+
+def models_list_call(limit: Any, after_id: Any, before_id: Any) -> Call:
+    query = {k: v for k, v in (("limit", limit), ("after_id", after_id), ("before_id", before_id)) if v is not NOT_GIVEN and v is not None}
+    return Call("GET", "/v1/models", query=query)
+
+
+def model_retrieve_call(model_id: str) -> Call:
+    return Call("GET", f"/v1/models/{model_id}")
+
+
+def parse_message(content: bytes, request_id: str | None) -> Message:
+    message = _message.decode(content)
+    message.__dict__["_request_id"] = request_id
+    return message
+
+
+def parse_tokens(content: bytes) -> MessageTokensCount:
+    return _tokens.decode(content)
+
+
+def parse_model(content: bytes) -> ModelInfo:
+    return _model_info.decode(content)
+
+
+class Page(Generic[T]):
+    """One page of a list; iterating it walks every following page too (auto-paging)."""
+
+    def __init__(self, body: dict[str, Any], fetch_next: Any, backwards: bool) -> None:
+        self.data: list[T] = [_model_info.decode(_encode(item)) for item in body.get("data", [])]
+        self.has_more: bool = bool(body.get("has_more"))
+        self.first_id: str | None = body.get("first_id")
+        self.last_id: str | None = body.get("last_id")
+        self._fetch_next = fetch_next
+        self._backwards = backwards
+
+    def next_cursor(self) -> dict[str, str] | None:
+        if not self.has_more or not self.data:
+            return None
+        return {"before_id": self.first_id} if self._backwards else {"after_id": self.last_id}  # type: ignore[dict-item]
+
+    def __repr__(self) -> str:
+        return f"Page(data={len(self.data)} items, has_more={self.has_more})"
+
+
+def _encode(item: Any) -> bytes:
+    import msgspec
+
+    return msgspec.json.encode(item)

@@ -1,0 +1,321 @@
+"""Streams over HTTP responses: raw event streams and the MessageStream helpers.
+
+``StreamCore`` holds every decision (parse, in-band errors, cut streams, deadlines) and
+does no I/O; the sync and async classes below only read chunks, feed them in and hand on
+what comes back, so the two stay a few lines each.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Iterator
+from typing import Any, Generic, TypeVar
+
+import httpx2
+
+from .._exceptions import APIError, APITimeoutError, IncompleteStreamError, StreamProtocolError, in_band_error
+from ..protocol import EventStreamParser, ProtocolError, SSEError
+from ..protocol.events import MessageStreamEvent, TextEvent
+from ..protocol.types import ErrorEvent, Message, RawMessageStreamEvent
+from ._base import connection_error
+
+__all__ = ["Stream", "AsyncStream", "MessageStream", "AsyncMessageStream", "MessageStreamManager", "AsyncMessageStreamManager"]
+
+E = TypeVar("E")
+
+
+class StreamCore:
+    """The state of one streamed response, sans-IO."""
+
+    def __init__(self, response: httpx2.Response, *, raw: bool, total_timeout: float | None) -> None:
+        self.response = response
+        self.parser = EventStreamParser()
+        self.raw = raw
+        self.deadline = None if total_timeout is None else time.monotonic() + total_timeout
+        self.finished = False
+
+    @property
+    def request_id(self) -> str | None:
+        return self.response.headers.get("request-id")
+
+    @property
+    def snapshot(self) -> Message | None:
+        try:
+            return self.parser.message
+        except ProtocolError:
+            return None
+
+    def feed(self, chunk: bytes) -> list[Any]:
+        """Events to deliver from one chunk; raises (after them, via ``pending``) on failure."""
+        self.check_deadline()
+        try:
+            if self.raw:
+                events = self.parser.feed_raw(chunk)
+            else:
+                events = self.parser.feed(chunk)
+        except (ProtocolError, SSEError) as exc:
+            self.finished = True
+            raise StreamProtocolError(str(exc), partial_message=self.snapshot, request_id=self.request_id) from exc
+        return events
+
+    def failure(self, event: Any) -> APIError | None:
+        if type(event) is ErrorEvent:
+            self.finished = True
+            return in_band_error(
+                event.to_dict(), response=self.response, request_id=self.request_id, partial_message=self.snapshot
+            )
+        return None
+
+    def end(self) -> None:
+        """The body ended: complete (a stop_reason arrived) or an ``IncompleteStreamError``."""
+        self.finished = True
+        self.parser.close()
+        if not self.parser.complete:
+            raise IncompleteStreamError(
+                "The stream ended before the message was complete (no message_delta with a stop_reason).",
+                partial_message=self.snapshot,
+                request_id=self.request_id,
+            )
+
+    def transport_error(self, exc: Exception) -> APIError:
+        self.finished = True
+        return connection_error(exc, partial=self.snapshot, request_id=self.request_id)
+
+    def check_deadline(self) -> None:
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            self.finished = True
+            raise APITimeoutError("The stream exceeded its total deadline.", partial_message=self.snapshot, request_id=self.request_id)
+
+    def remaining(self) -> float | None:
+        return None if self.deadline is None else max(0.0, self.deadline - time.monotonic())
+
+
+# --- raw event streams: messages.create(stream=True) --------------------------------------
+
+
+class Stream(Generic[E]):
+    """Iterates the raw events of a streamed response (``messages.create(stream=True)``)."""
+
+    def __init__(self, response: httpx2.Response, *, raw: bool = True, total_timeout: float | None = None) -> None:
+        self._core = StreamCore(response, raw=raw, total_timeout=total_timeout)
+        self._iterator = self._events()
+        self.on_bytes: Any = None  # optional tap on the raw body (the CLI's --raw)
+
+    response = property(lambda self: self._core.response)
+    request_id = property(lambda self: self._core.request_id)
+
+    def _events(self) -> Iterator[Any]:
+        core = self._core
+        try:
+            for chunk in core.response.iter_raw():
+                if self.on_bytes is not None:
+                    self.on_bytes(chunk)
+                for event in core.feed(chunk):
+                    error = core.failure(event)
+                    if error is not None:
+                        raise error
+                    yield event
+            core.end()
+        except httpx2.HTTPError as exc:
+            raise core.transport_error(exc) from exc
+        finally:
+            core.response.close()
+
+    def __iter__(self) -> Iterator[E]:
+        return self._iterator
+
+    def __next__(self) -> E:
+        return next(self._iterator)
+
+    def __enter__(self) -> Stream[E]:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release the connection now; the server sees the client leave."""
+        self._iterator.close()
+        self._core.response.close()
+
+
+class AsyncStream(Generic[E]):
+    def __init__(self, response: httpx2.Response, *, raw: bool = True, total_timeout: float | None = None) -> None:
+        self._core = StreamCore(response, raw=raw, total_timeout=total_timeout)
+        self._iterator = self._events()
+        self.on_bytes: Any = None
+
+    response = property(lambda self: self._core.response)
+    request_id = property(lambda self: self._core.request_id)
+
+    async def _events(self) -> AsyncIterator[Any]:
+        import asyncio
+
+        core = self._core
+        try:
+            chunks = core.response.aiter_raw().__aiter__()
+            while True:
+                try:
+                    async with asyncio.timeout(core.remaining()):
+                        chunk = await chunks.__anext__()
+                except StopAsyncIteration:
+                    break
+                except TimeoutError:
+                    core.check_deadline()
+                    raise
+                if self.on_bytes is not None:
+                    self.on_bytes(chunk)
+                for event in core.feed(chunk):
+                    error = core.failure(event)
+                    if error is not None:
+                        raise error
+                    yield event
+            core.end()
+        except httpx2.HTTPError as exc:
+            raise core.transport_error(exc) from exc
+        finally:
+            await core.response.aclose()
+
+    def __aiter__(self) -> AsyncIterator[E]:
+        return self._iterator
+
+    async def __anext__(self) -> E:
+        return await self._iterator.__anext__()
+
+    def __iter__(self) -> Any:
+        raise TypeError("an async stream is read with `async for` inside a coroutine (run it with asyncio.run(main()))")
+
+    async def __aenter__(self) -> AsyncStream[E]:
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        await self._iterator.aclose()
+        await self._core.response.aclose()
+
+    aclose = close
+
+
+# --- MessageStream helpers: messages.stream() -----------------------------------------
+
+
+class _MessageStreamBase:
+    _core: StreamCore
+
+    @property
+    def response(self) -> httpx2.Response:
+        return self._core.response
+
+    @property
+    def request_id(self) -> str | None:
+        return self._core.request_id
+
+    @property
+    def current_message_snapshot(self) -> Message:
+        message = self._core.snapshot
+        if message is None:
+            raise RuntimeError("no message_start has arrived yet")
+        return message
+
+    def _final_message(self) -> Message:
+        message = self._core.snapshot
+        if message is None or not self._core.parser.complete:
+            raise RuntimeError("the stream was closed before its message was complete; see current_message_snapshot")
+        return message
+
+    def _final_text(self) -> str:
+        texts = [b.text for b in self._final_message().content if b.type == "text"]
+        if not texts:
+            raise RuntimeError("Expected to have received at least 1 text block")
+        return "".join(texts)
+
+
+class MessageStream(_MessageStreamBase, Stream[MessageStreamEvent]):
+    """What ``with client.messages.stream(...) as stream`` gives: events, text and the final message."""
+
+    def __init__(self, response: httpx2.Response, *, total_timeout: float | None = None) -> None:
+        super().__init__(response, raw=False, total_timeout=total_timeout)
+
+    @property
+    def text_stream(self) -> Iterator[str]:
+        """Each text delta as it arrives (fragments, not the accumulated text)."""
+        return (event.text for event in self._iterator if type(event) is TextEvent)
+
+    def until_done(self) -> None:
+        for _ in self._iterator:
+            pass
+
+    def get_final_message(self) -> Message:
+        self.until_done()
+        return self._final_message()
+
+    def get_final_text(self) -> str:
+        self.until_done()
+        return self._final_text()
+
+
+class AsyncMessageStream(_MessageStreamBase, AsyncStream[MessageStreamEvent]):
+    def __init__(self, response: httpx2.Response, *, total_timeout: float | None = None) -> None:
+        super().__init__(response, raw=False, total_timeout=total_timeout)
+
+    @property
+    def text_stream(self) -> AsyncIterator[str]:
+        async def texts() -> AsyncIterator[str]:
+            async for event in self._iterator:
+                if type(event) is TextEvent:
+                    yield event.text
+
+        return texts()
+
+    async def until_done(self) -> None:
+        async for _ in self._iterator:
+            pass
+
+    async def get_final_message(self) -> Message:
+        await self.until_done()
+        return self._final_message()
+
+    async def get_final_text(self) -> str:
+        await self.until_done()
+        return self._final_text()
+
+
+class MessageStreamManager:
+    """``client.messages.stream(...)``: the request is made when the ``with`` block starts."""
+
+    def __init__(self, open_stream: Any) -> None:
+        self._open = open_stream
+        self._stream: MessageStream | None = None
+
+    def __enter__(self) -> MessageStream:
+        self._stream = self._open()
+        return self._stream
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._stream is not None:
+            self._stream.close()
+
+
+class AsyncMessageStreamManager:
+    def __init__(self, open_stream: Any) -> None:
+        self._open = open_stream
+        self._stream: AsyncMessageStream | None = None
+
+    async def __aenter__(self) -> AsyncMessageStream:
+        self._stream = await self._open()
+        return self._stream
+
+    async def __aexit__(self, *exc: Any) -> None:
+        if self._stream is not None:
+            await self._stream.close()
+
+    def __enter__(self) -> Any:
+        raise TypeError("AsyncAnthropic streams are opened with `async with client.messages.stream(...)` inside a coroutine")
+
+    def __exit__(self, *exc: Any) -> None:  # pragma: no cover - __enter__ always raises
+        pass
+
+
+_ = RawMessageStreamEvent

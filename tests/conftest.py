@@ -23,3 +23,33 @@ def load_vector(name: str) -> tuple[bytes, dict]:
 def vector(request: pytest.FixtureRequest) -> tuple[str, bytes, dict]:
     body, expect = load_vector(request.param)
     return request.param, body, expect
+
+
+# --- real servers over loopback -----------------------------------------------------------
+
+import os  # noqa: E402
+from collections.abc import Iterator  # noqa: E402
+
+from claudestream.server.backends.scripted import ScriptedBackend  # noqa: E402
+from claudestream.server.run import ServerThread  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def scripted_server() -> Iterator[ServerThread]:
+    """The scripted backend with faults on and a short ping interval."""
+    with ServerThread(ScriptedBackend(), faults=True, ping_interval=0.3) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def local_backend():
+    """The real SmolLM2 model. Its absence is a failure, not a skip: CI installs it."""
+    from claudestream.server.backends.local import LocalBackend
+
+    return LocalBackend(n_ctx=int(os.environ.get("CLAUDESTREAM_TEST_N_CTX", "2048")))
+
+
+@pytest.fixture(scope="session")
+def local_server(local_backend) -> Iterator[ServerThread]:
+    with ServerThread(local_backend, faults=True) as server:
+        yield server

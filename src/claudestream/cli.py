@@ -46,6 +46,9 @@ def main(argv: list[str] | None = None) -> int:
         return serve_command(args) if args.command == "serve" else chat_command(args)
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # the reader left (`| head`): not an error worth a traceback
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 def fail(message: str, code: int = 1) -> int:

@@ -58,6 +58,8 @@ async def sse_body(
                 return
             if event is CUT:
                 return
+            if event["type"] == "error":
+                event.setdefault("request_id", request_id)
             yield frame(event)
             last_sent = time.monotonic()
             if event["type"] == "error":

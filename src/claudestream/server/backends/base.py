@@ -5,7 +5,16 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any, Protocol
 
-from ...protocol.params import MessageCountTokensParams, MessageCreateParams
+import json
+
+from ...protocol.params import (
+    DocumentBlockParam,
+    MessageCountTokensParams,
+    MessageCreateParams,
+    TextBlockParam,
+    ToolResultBlockParam,
+    ToolUseBlockParam,
+)
 from ..catalogue import ModelEntry
 
 
@@ -29,23 +38,18 @@ class Backend(Protocol):
 
 def block_text(block: Any) -> str:
     """A request content block as plain text, for backends that only read text."""
-    kind = getattr(block, "type", None)
-    if kind == "text":
+    if isinstance(block, TextBlockParam):
         return block.text
-    if kind == "tool_use":
-        import json
-
+    if isinstance(block, ToolUseBlockParam):
         return f"[tool call {block.name}: {json.dumps(block.input)}]"
-    if kind == "tool_result":
+    if isinstance(block, ToolResultBlockParam):
         content = block.content
         if isinstance(content, list):
-            content = "\n".join(b.text for b in content if getattr(b, "type", None) == "text")
+            content = "\n".join(b.text for b in content if isinstance(b, TextBlockParam))
         return f"[tool result: {content or ''}]"
-    if kind == "thinking":
-        return ""
-    if kind == "document" and block.source.get("type") == "text":
+    if isinstance(block, DocumentBlockParam) and block.source.get("type") == "text":
         return str(block.source.get("data", ""))
-    return ""
+    return ""  # images, thinking and the rest carry no text for a text-only model
 
 
 def message_text(content: str | list[Any]) -> str:

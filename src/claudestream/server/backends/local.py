@@ -25,6 +25,7 @@ from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 from ...protocol.params import MessageCountTokensParams, MessageCreateParams
 from ..builder import MessageBuilder
 from ..catalogue import ModelEntry
+from ..errors import invalid
 from .base import message_text, system_text
 
 MODEL_ID = "smollm2-135m-instruct"
@@ -119,6 +120,8 @@ class LocalBackend:
 
     async def stream(self, params: MessageCreateParams) -> AsyncIterator[dict[str, Any]]:
         prompt = self.tokens(params)
+        if len(prompt) >= self.n_ctx:
+            raise invalid(f"prompt is too long: {len(prompt)} tokens > {self.n_ctx - 1} maximum")
         build = MessageBuilder(params.model, len(prompt))
         yield build.start()
         async with self._lock:
@@ -201,7 +204,7 @@ class LocalBackend:
         finally:
             tokens.close()
         if matched is None:
-            tail = stops.flush() + utf8.decode(b"", final=True)
+            tail = stops.flush()  # a character cut short by the stop is dropped, not sent as U+FFFD
             if tail:
                 emit(tail)
         return Finish(reason, matched, produced)

@@ -16,7 +16,7 @@ import re
 from collections.abc import AsyncIterator
 from typing import Any
 
-from ...protocol.params import MessageCountTokensParams, MessageCreateParams
+from ...protocol.params import MessageCountTokensParams, MessageCreateParams, TextBlockParam
 from ..builder import MessageBuilder
 from ..catalogue import ModelEntry
 from .base import message_text, system_text
@@ -84,7 +84,7 @@ class ScriptedBackend:
             digest = hashlib.sha256(THINKING.encode()).digest()
             out += build.signature(base64.b64encode(digest * 2).decode())
         last_user = next((m for m in reversed(params.messages) if m.role == "user"), None)
-        text = "\n".join(b.text for b in _text_blocks(last_user.content)) if last_user else ""
+        text = "\n".join(_texts(last_user.content)) if last_user else ""
         stop_reason, stop_sequence = "end_turn", None
         if params.stop_sequences:
             hits = [(text.find(s), s) for s in params.stop_sequences if s in text]
@@ -100,9 +100,7 @@ class ScriptedBackend:
         return out + build.finish(stop_reason, stop_sequence)
 
 
-def _text_blocks(content: str | list[Any]) -> list[Any]:
-    from ...protocol.params import TextBlockParam
-
+def _texts(content: str | list[Any]) -> list[str]:
     if isinstance(content, str):
-        return [TextBlockParam(text=content)]
-    return [b for b in content if getattr(b, "type", None) == "text"]
+        return [content]
+    return [b.text for b in content if isinstance(b, TextBlockParam)]

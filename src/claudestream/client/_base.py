@@ -109,7 +109,7 @@ class ClientOptions:
         self.timeouts = resolve_timeouts(timeout, idle_timeout, stream_timeout)
         self.max_retries = max_retries
         self.max_retry_after = max_retry_after
-        self.default_headers = dict(default_headers or {})
+        self.default_headers = {**custom_headers_from_env(), **(default_headers or {})}
         self.api_version = api_version
 
     def headers(self, *, async_: bool, stream_helper: bool = False) -> dict[str, str]:
@@ -131,6 +131,16 @@ class ClientOptions:
 
     def __repr__(self) -> str:
         return f"ClientOptions(base_url={self.base_url!r}, api_key={self.api_key!r}, max_retries={self.max_retries})"
+
+
+def custom_headers_from_env() -> dict[str, str]:
+    """ANTHROPIC_CUSTOM_HEADERS: extra headers, one ``Name: value`` per line."""
+    headers = {}
+    for line in os.environ.get("ANTHROPIC_CUSTOM_HEADERS", "").splitlines():
+        name, colon, value = line.partition(":")
+        if colon and name.strip():
+            headers[name.strip().lower()] = value.strip()
+    return headers
 
 
 def build_body(params: dict[str, Any], *, stream: bool | None) -> bytes:

@@ -23,9 +23,9 @@ def make_server(app: Any, host: str = "127.0.0.1", port: int = 8080, **options: 
 class ServerThread:
     """A real uvicorn server on a free loopback port, in a daemon thread."""
 
-    def __init__(self, backend: Any, **app_options: Any) -> None:
+    def __init__(self, backend: Any = None, *, app: Any = None, **app_options: Any) -> None:
         self.backend = backend
-        self.app = create_app(backend, **app_options)
+        self.app = app if app is not None else create_app(backend, **app_options)
         sock = socket.socket()
         sock.bind(("127.0.0.1", 0))
         self.port = sock.getsockname()[1]

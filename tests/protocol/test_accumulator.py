@@ -176,3 +176,35 @@ def test_long_text_stream_is_linear() -> None:
         events = parser.feed(piece * 1000)
         assert len(events[-1].snapshot) == len(parser.message.content[0].text)
     assert len(parser.message.content[0].text) == 1_000_000
+
+
+def test_web_search_shapes_and_input_given_whole() -> None:
+    result = {"type": "web_search_tool_result", "tool_use_id": "srvtoolu_01", "content": [{"type": "web_search_result", "url": "u"}]}
+    citation = {"type": "web_search_result_location", "cited_text": "c", "url": "u", "title": "t", "encrypted_index": "e"}
+    parser, events = run(
+        START,
+        block(0, {"type": "server_tool_use", "id": "srvtoolu_01", "name": "web_search", "input": {}}),
+        delta(0, {"type": "input_json_delta", "partial_json": '{"query": "x"}'}),
+        stop(0),
+        block(1, result),
+        stop(1),
+        block(2, {"type": "text", "text": "", "citations": []}),
+        delta(2, {"type": "citations_delta", "citation": citation}),
+        delta(2, {"type": "text_delta", "text": "answer"}),
+        stop(2),
+        block(3, {"type": "tool_use", "id": "toolu_1", "name": "given", "input": {"already": True}}),
+        delta(3, {"type": "input_json_delta", "partial_json": ""}),
+        stop(3),
+        sse({"type": "message_delta", "delta": {"stop_reason": "end_turn", "stop_sequence": None},
+             "usage": {"output_tokens": 9, "input_tokens": 12284, "server_tool_use": {"web_search_requests": 1, "web_fetch_requests": 0}}}),
+    )
+    content = parser.message.to_dict()["content"]
+    assert content[0]["input"] == {"query": "x"} and content[1] == result
+    assert content[2]["citations"] == [citation] and content[2]["text"] == "answer"
+    assert content[3]["input"] == {"already": True}
+    assert parser.message.usage.server_tool_use.web_search_requests == 1 and parser.message.usage.input_tokens == 12284
+
+
+def test_error_only_body() -> None:
+    parser, events = run(b'event: error\ndata: {"type":"error","error":{"details":null,"type":"overloaded_error","message":"Overloaded"}      }\n\n')
+    assert events[0].error.type == "overloaded_error" and parser.message is None and not parser.complete

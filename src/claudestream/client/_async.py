@@ -17,7 +17,7 @@ import msgspec
 
 from ..protocol.types import Message, MessageTokensCount, ModelInfo, RawMessageStreamEvent
 from . import resources as r
-from ._base import API_VERSION, DEFAULT_MAX_RETRIES, DEFAULT_MAX_RETRY_AFTER, DEFAULT_TIMEOUT, NOT_GIVEN, ClientOptions, connection_error, retry_delay, status_error
+from ._base import NOT_GIVEN, Attempts, BaseClient, connection_error
 from .streaming import AsyncMessageStream, AsyncMessageStreamManager, AsyncStream
 
 NO_LOOP = (
@@ -26,45 +26,15 @@ NO_LOOP = (
 )
 
 
-class AsyncAnthropic:
-    def __init__(
-        self,
-        *,
-        api_key: str | None = None,
-        auth_token: str | None = None,
-        base_url: str | None = None,
-        timeout: float | httpx2.Timeout | None = NOT_GIVEN,
-        idle_timeout: float | None = NOT_GIVEN,
-        stream_timeout: float | None = NOT_GIVEN,
-        max_retries: int = DEFAULT_MAX_RETRIES,
-        max_retry_after: float = DEFAULT_MAX_RETRY_AFTER,
-        default_headers: dict[str, str] | None = None,
-        api_version: str = API_VERSION,
-        http_client: httpx2.AsyncClient | None = None,
-    ) -> None:
-        self._options = ClientOptions(
-            api_key=api_key,
-            auth_token=auth_token,
-            base_url=base_url,
-            timeout=timeout,
-            idle_timeout=idle_timeout,
-            stream_timeout=stream_timeout,
-            max_retries=max_retries,
-            max_retry_after=max_retry_after,
-            default_headers=default_headers,
-            api_version=api_version,
-        )
+class AsyncAnthropic(BaseClient):
+    """The asyncio client; the same options as ``Anthropic``."""
+
+    def __init__(self, *, http_client: httpx2.AsyncClient | None = None, **options: Any) -> None:
+        super().__init__(**options)
         self._given_http = http_client
         self._per_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx2.AsyncClient] = weakref.WeakKeyDictionary()
         self.messages = AsyncMessages(self)
         self.models = AsyncModels(self)
-
-    @property
-    def base_url(self) -> str:
-        return self._options.base_url
-
-    def __repr__(self) -> str:
-        return f"AsyncAnthropic(base_url={self.base_url!r}, api_key={self._options.api_key!r})"
 
     @property
     def _http(self) -> httpx2.AsyncClient:
@@ -91,47 +61,29 @@ class AsyncAnthropic:
     async def _send(self, call: r.Call) -> httpx2.Response:
         """Send with retries before the first byte of a success; never after."""
         http = self._http
-        options = self._options
-        headers = options.headers(async_=True, stream_helper=call.helper) | (call.headers or {})
-        timeout = call.timeout if call.timeout is not NOT_GIVEN else (options.timeouts.for_stream() if call.stream else options.timeouts.request)
-        attempt = 0
+        attempts = Attempts(self._options, call, async_=True)
         while True:
-            headers["x-stainless-retry-count"] = str(attempt)
-            request = http.build_request(
-                call.method, options.base_url + call.path, content=call.body, params=call.query, headers=headers, timeout=timeout
-            )
             try:
-                response = await http.send(request, stream=True)
+                response = await http.send(http.build_request(**attempts.next_request()), stream=True)
             except httpx2.TransportError as exc:
-                delay = retry_delay(attempt, options.max_retries, response=None)
-                if delay is None:
-                    raise connection_error(exc) from exc
+                delay = attempts.after_transport_error(exc)
             else:
                 if response.is_success:
                     return response
-                try:
-                    body = await response.aread()
-                except httpx2.HTTPError as exc:
-                    raise connection_error(exc) from exc
-                finally:
-                    await response.aclose()
-                delay = retry_delay(attempt, options.max_retries, response=response, max_retry_after=options.max_retry_after)
-                if delay is None:
-                    raise status_error(response, body)
+                delay = attempts.after_error_status(response, await self._read(response))
             await asyncio.sleep(delay)
-            attempt += 1
 
-    async def _request(self, call: r.Call) -> tuple[bytes, httpx2.Response]:
-        response = await self._send(call)
+    async def _read(self, response: httpx2.Response) -> bytes:
         try:
-            return await response.aread(), response
+            return await response.aread()
         except httpx2.HTTPError as exc:
             raise connection_error(exc) from exc
         finally:
             await response.aclose()
 
-    def _timeout_is_default(self) -> bool:
-        return self._options.timeouts.request is DEFAULT_TIMEOUT
+    async def _request(self, call: r.Call) -> tuple[bytes, httpx2.Response]:
+        response = await self._send(call)
+        return await self._read(response), response
 
 
 class AsyncMessages:

@@ -133,6 +133,102 @@ class ClientOptions:
         return f"ClientOptions(base_url={self.base_url!r}, api_key={self.api_key!r}, max_retries={self.max_retries})"
 
 
+@dataclass(slots=True)
+class Call:
+    """One API call, ready for either client to send."""
+
+    method: str
+    path: str
+    body: bytes | None = None
+    query: dict[str, Any] | None = None
+    stream: bool = False
+    helper: bool = False  # sent by the messages.stream() helper
+    timeout: Any = NOT_GIVEN
+    headers: dict[str, str] | None = None
+
+
+class BaseClient:
+    """What ``Anthropic`` and ``AsyncAnthropic`` share: configuration, repr, timeouts."""
+
+    def __init__(
+        self,
+        *,
+        api_key: str | None = None,
+        auth_token: str | None = None,
+        base_url: str | None = None,
+        timeout: float | httpx2.Timeout | None = NOT_GIVEN,
+        idle_timeout: float | None = NOT_GIVEN,
+        stream_timeout: float | None = NOT_GIVEN,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        max_retry_after: float = DEFAULT_MAX_RETRY_AFTER,
+        default_headers: dict[str, str] | None = None,
+        api_version: str = API_VERSION,
+    ) -> None:
+        self._options = ClientOptions(
+            api_key=api_key,
+            auth_token=auth_token,
+            base_url=base_url,
+            timeout=timeout,
+            idle_timeout=idle_timeout,
+            stream_timeout=stream_timeout,
+            max_retries=max_retries,
+            max_retry_after=max_retry_after,
+            default_headers=default_headers,
+            api_version=api_version,
+        )
+
+    @property
+    def base_url(self) -> str:
+        return self._options.base_url
+
+    @property
+    def max_retries(self) -> int:
+        return self._options.max_retries
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(base_url={self.base_url!r}, api_key={self._options.api_key!r})"
+
+    def _timeout_is_default(self) -> bool:
+        return self._options.timeouts.request is DEFAULT_TIMEOUT
+
+
+class Attempts:
+    """One call's attempts, sans-IO: what to send next and, after a failure, how long to wait
+    (or the exception to raise). The clients only send, read the error body and sleep."""
+
+    def __init__(self, options: ClientOptions, call: Call, *, async_: bool) -> None:
+        self.options = options
+        self.attempt = 0
+        timeouts = options.timeouts
+        self.request = {
+            "method": call.method,
+            "url": options.base_url + call.path,
+            "content": call.body,
+            "params": call.query,
+            "headers": options.headers(async_=async_, stream_helper=call.helper) | (call.headers or {}),
+            "timeout": call.timeout if call.timeout is not NOT_GIVEN else (timeouts.for_stream() if call.stream else timeouts.request),
+        }
+
+    def next_request(self) -> dict[str, Any]:
+        self.request["headers"]["x-stainless-retry-count"] = str(self.attempt)
+        return self.request
+
+    def after_transport_error(self, exc: Exception) -> float:
+        delay = retry_delay(self.attempt, self.options.max_retries, response=None)
+        if delay is None:
+            raise connection_error(exc) from exc
+        self.attempt += 1
+        return delay
+
+    def after_error_status(self, response: httpx2.Response, body: bytes) -> float:
+        options = self.options
+        delay = retry_delay(self.attempt, options.max_retries, response=response, max_retry_after=options.max_retry_after)
+        if delay is None:
+            raise status_error(response, body)
+        self.attempt += 1
+        return delay
+
+
 def custom_headers_from_env() -> dict[str, str]:
     """ANTHROPIC_CUSTOM_HEADERS: extra headers, one ``Name: value`` per line."""
     headers = {}

@@ -6,32 +6,17 @@ typing the answer live here, once.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from ..protocol._model import Decoder
 from ..protocol.types import Message, MessageTokensCount, ModelInfo
-from ._base import NOT_GIVEN, build_body, check_nonstreaming
+from ._base import NOT_GIVEN, Call, build_body, check_nonstreaming
 
 T = TypeVar("T")
 
 _message = Decoder(Message)
 _tokens = Decoder(MessageTokensCount)
 _model_info = Decoder(ModelInfo)
-
-
-@dataclass(slots=True)
-class Call:
-    """One API call, ready for either client to send."""
-
-    method: str
-    path: str
-    body: bytes | None = None
-    query: dict[str, Any] | None = None
-    stream: bool = False
-    helper: bool = False
-    timeout: Any = NOT_GIVEN
-    headers: dict[str, str] | None = None
 
 
 def create_call(params: dict[str, Any], *, stream: bool, timeout: Any, client_timeout_is_default: bool) -> Call:

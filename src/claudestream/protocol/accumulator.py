@@ -279,7 +279,9 @@ class MessageAccumulator:
             block.thinking = buffer.joined()
         elif tracked.kind == _TOOL:
             text = buffer.joined()
-            if tracked.stopped:
+            if not text.strip():
+                pass  # no fragments (or only ""): the input given at content_block_start stands
+            elif tracked.stopped:
                 block.input = _strict_input(index, text)
             else:
                 block.input = buffer.partial_json()
@@ -296,8 +298,6 @@ def _copy(model: Any) -> Any:
 
 
 def _strict_input(index: int, text: str) -> Any:
-    if not text.strip():
-        return {}
     try:
         return msgspec.json.decode(text)
     except msgspec.DecodeError as exc:

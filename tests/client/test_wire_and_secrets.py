@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 import socket
 import subprocess
 import sys
@@ -188,5 +187,3 @@ def test_the_key_never_appears_in_cli_output(scripted_server) -> None:
         assert KEY not in done.stdout + done.stderr
     assert "NotFoundError" in done.stderr and done.returncode == 1 and "Traceback" not in done.stderr
 
-
-_ = random

@@ -17,12 +17,12 @@ def bytewise(body: bytes) -> list[bytes]:
 def random_splits(body: bytes, seed: int) -> list[bytes]:
     rng = random.Random(seed)
     cuts = sorted(rng.sample(range(1, len(body)), min(len(body) - 1, rng.randrange(1, 60))))
-    return [body[a:b] for a, b in zip([0, *cuts], [*cuts, len(body)])]
+    return [body[a:b] for a, b in zip([0, *cuts], [*cuts, len(body)], strict=True)]
 
 
 def split_at(body: bytes, cuts: list[int]) -> list[bytes]:
     cuts = sorted(set(c for c in cuts if 0 < c < len(body)))
-    return [body[a:b] for a, b in zip([0, *cuts], [*cuts, len(body)])]
+    return [body[a:b] for a, b in zip([0, *cuts], [*cuts, len(body)], strict=True)]
 
 
 def inside_crlf(body: bytes) -> list[bytes]:

@@ -208,3 +208,13 @@ def test_web_search_shapes_and_input_given_whole() -> None:
 def test_error_only_body() -> None:
     parser, events = run(b'event: error\ndata: {"type":"error","error":{"details":null,"type":"overloaded_error","message":"Overloaded"}      }\n\n')
     assert events[0].error.type == "overloaded_error" and parser.message is None and not parser.complete
+
+
+def test_data_less_ping_and_data_only_events() -> None:
+    body = (START + b"event: ping\n\n" + b": comment\n\n"
+            + b'data: {"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}\n\n'
+            + b'event: content_block_delta\ndata: {"type":"content_block_delta",\ndata: "index":0,"delta":{"type":"text_delta","text":"hi"}}\n\n'
+            + b"event: message_stop_soon\ndata: [1, 2]\n\n")
+    parser, events = run(body)
+    assert [e.type for e in events] == ["message_start", "ping", "content_block_start", "content_block_delta", "text", "message_stop_soon"]
+    assert events[-1].data == [1, 2] and parser.message.content[0].text == "hi"

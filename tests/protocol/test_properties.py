@@ -25,7 +25,7 @@ def decode_all(chunks: list[bytes]) -> tuple[list[ServerSentEvent], ServerSentEv
 @given(st.lists(line_parts, max_size=80).map(b"".join), st.lists(st.integers(min_value=0, max_value=400), max_size=20))
 def test_any_split_decodes_the_same(body: bytes, cuts: list[int]) -> None:
     cuts = sorted({c for c in cuts if 0 < c < len(body)})
-    chunks = [body[a:b] for a, b in zip([0, *cuts], [*cuts, len(body)])]
+    chunks = [body[a:b] for a, b in zip([0, *cuts], [*cuts, len(body)], strict=True)]
     assert decode_all(chunks) == decode_all([body])
 
 

@@ -27,7 +27,7 @@ def check(name: str, parser: EventStreamParser, events: list, expect: dict, how:
         for key, value in expect["message"].items():
             if key == "content":
                 assert len(got["content"]) == len(value), how
-                for got_block, want_block in zip(got["content"], value):
+                for got_block, want_block in zip(got["content"], value, strict=True):
                     for k, v in want_block.items():
                         assert got_block.get(k) == v, (how, k)
             else:

@@ -148,22 +148,31 @@ def test_local_multibyte_characters_never_split(local_server) -> None:
     assert any(ord(c) > 127 for c in "".join(pieces))
 
 
+# Left alone, the model counts on for about 325 tokens (several seconds) from this prefill.
+COUNTING = [{"role": "user", "content": "Count from 1 to 1000."},
+            {"role": "assistant", "content": "1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20,"}]
+
+
+def wait_until_idle(backend, within: float) -> float:
+    start = time.monotonic()
+    while backend.active and time.monotonic() - start < within:
+        time.sleep(0.005)
+    return time.monotonic() - start
+
+
 def test_local_disconnect_stops_generation_and_spares_others(local_server, local_backend) -> None:
     client = anthropic.Anthropic(base_url=local_server.base_url, api_key="k", max_retries=0)
-    long = [{"role": "user", "content": "Write a very long essay about the ocean."}]
+    long = COUNTING
     before = local_backend.tokens_generated
-    with client.messages.stream(model="claude-sonnet-4-6", max_tokens=2000, messages=long) as stream:
+    with client.messages.stream(model="claude-sonnet-4-6", max_tokens=2000, messages=long, extra_body={"temperature": 0}) as stream:
         for i, _ in enumerate(stream.text_stream):
             if i == 5:
                 break
-    # Leaving the block closed the connection: the model must stop within a moment.
-    deadline = time.monotonic() + 5
-    while local_backend.active and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert local_backend.active == 0
+    # Leaving the block closed the connection: the model stops within a moment, not hundreds of tokens later.
+    assert wait_until_idle(local_backend, 3.0) < 1.0 and local_backend.active == 0
     stopped_at = local_backend.tokens_generated
-    time.sleep(0.5)
-    assert local_backend.tokens_generated == stopped_at and stopped_at - before < 200
+    time.sleep(0.3)
+    assert local_backend.tokens_generated == stopped_at and stopped_at - before < 60
 
     # Two streams at once: one client leaves early, the other is unaffected.
     results: dict[str, str] = {}
@@ -178,6 +187,17 @@ def test_local_disconnect_stops_generation_and_spares_others(local_server, local
         next(iter(stream.text_stream))
     other.join(60)
     assert results["other"] in ("end_turn", "max_tokens")
+
+
+def test_local_non_streamed_request_stops_when_the_client_leaves(local_server, local_backend) -> None:
+    import httpx2
+
+    before = local_backend.tokens_generated
+    with pytest.raises(httpx2.ReadTimeout):
+        httpx2.post(local_server.base_url + "/v1/messages", timeout=0.5, headers={"anthropic-version": "2023-06-01"},
+                    json={"model": "claude-sonnet-4-6", "max_tokens": 3000, "temperature": 0, "messages": COUNTING})
+    assert wait_until_idle(local_backend, 3.0) < 1.0 and local_backend.active == 0
+    assert local_backend.tokens_generated - before < 200  # about 325 had it run to the end
 
 
 def test_stop_sequence_filter_holds_back_prefixes() -> None:

@@ -16,7 +16,7 @@ import httpx2
 from .._exceptions import APIError, APITimeoutError, IncompleteStreamError, StreamProtocolError, in_band_error
 from ..protocol import EventStreamParser, ProtocolError, SSEError
 from ..protocol.events import MessageStreamEvent, TextEvent
-from ..protocol.types import ErrorEvent, Message, RawMessageStreamEvent
+from ..protocol.types import ErrorEvent, Message
 from ._base import connection_error
 
 __all__ = ["Stream", "AsyncStream", "MessageStream", "AsyncMessageStream", "MessageStreamManager", "AsyncMessageStreamManager"]
@@ -317,5 +317,3 @@ class AsyncMessageStreamManager:
     def __exit__(self, *exc: Any) -> None:  # pragma: no cover - __enter__ always raises
         pass
 
-
-_ = RawMessageStreamEvent

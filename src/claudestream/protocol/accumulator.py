@@ -45,7 +45,6 @@ from .types import (
     ErrorEvent,
     InputJSONDelta,
     Message,
-    PingEvent,
     RawContentBlockDeltaEvent,
     RawContentBlockStartEvent,
     RawContentBlockStopEvent,

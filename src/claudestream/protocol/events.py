@@ -16,7 +16,7 @@ from typing import Any, Union
 
 import msgspec
 
-from ._model import Unknown, build
+from ._model import Unknown, build, to_dict
 from .buffers import FragmentBuffer
 from .errors import MalformedEvent
 from .sse import ServerSentEvent
@@ -25,8 +25,6 @@ from .types import (
     ErrorEvent,
     ErrorObject,
     Message,
-    RawContentBlockStopEvent,
-    RawMessageStopEvent,
     RawMessageStreamEvent,
     TextCitation,
 )
@@ -50,6 +48,8 @@ _json_decoder = msgspec.json.Decoder()
 def decode_event(sse: ServerSentEvent) -> RawMessageStreamEvent | Unknown:
     """Type one SSE event; raise ``MalformedEvent`` if its data is not the JSON it claims."""
     data = sse.data
+    if not data.strip():  # `event: ping` with no data line, as some servers send it
+        data = "{}"
     try:
         return _fast_decoder.decode(data)
     except msgspec.ValidationError:
@@ -80,11 +80,9 @@ class _Derived:
         return f"{type(self).__name__}(type={self.type!r}, {fields})"
 
     def to_dict(self) -> dict[str, Any]:
-        from ._model import to_dict
-
-        names = [n for n in self.__slots__ if not n.startswith("_")] + [
-            n for n in ("snapshot",) if hasattr(type(self), n) and n not in self.__slots__
-        ]
+        names = [n for n in self.__slots__ if not n.startswith("_")]
+        if isinstance(getattr(type(self), "snapshot", None), property):
+            names.append("snapshot")
         return {"type": self.type, **{n: to_dict(getattr(self, n)) for n in names}}
 
 
@@ -185,4 +183,3 @@ MessageStreamEvent = Union[
 ]
 """What iterating a message stream yields: the raw events plus the derived ones."""
 
-_ = (RawContentBlockStopEvent, RawMessageStopEvent)  # replaced by the Parsed* twins in streams

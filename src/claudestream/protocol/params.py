@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Union
 
-import msgspec
 from msgspec import Meta, Struct
 
 __all__ = [
@@ -177,6 +176,3 @@ class MessageCreateParams(MessageCountTokensParams, kw_only=True):
     metadata: Metadata | None = None
     service_tier: Literal["auto", "standard_only"] | None = None
 
-
-def decode_params(body: bytes, tp: type[Struct]) -> Any:
-    return msgspec.json.decode(body, type=tp)

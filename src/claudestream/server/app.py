@@ -7,6 +7,7 @@ every error has the API's JSON shape and status.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hmac
 import logging
@@ -121,7 +122,28 @@ async def create_message(request: Request, config: ServerConfig, request_id: str
         headers.update({"content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache"})
         body = sse_body(first, events, ping_interval=config.ping_interval, request_id=request_id)
         return EventStreamResponse(body, headers)
-    return json_response(200, await _collect(first, events), request_id, headers)
+    return json_response(200, await _unless_disconnected(request, _collect(first, events)), request_id, headers)
+
+
+async def _unless_disconnected(request: Request, work: Any) -> Any:
+    """Run a non-streamed generation, cancelling it (and so the backend) if the client leaves."""
+    task = asyncio.ensure_future(work)
+
+    async def left() -> None:
+        while (await request.receive())["type"] != "http.disconnect":
+            pass
+
+    watcher = asyncio.ensure_future(left())
+    try:
+        await asyncio.wait((task, watcher), return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        watcher.cancel()
+        if not task.done():
+            task.cancel()
+        await asyncio.gather(watcher, task, return_exceptions=True)
+    if task.cancelled():
+        raise APIErrorResponse(499, "client closed the request")
+    return task.result()
 
 
 async def _collect(first: dict[str, Any], events: Any) -> dict[str, Any]:

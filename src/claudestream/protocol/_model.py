@@ -56,6 +56,10 @@ class Unknown(Model, forbid_unknown_fields=False):
 
     type: str
 
+    def __repr__(self) -> str:
+        fields = "".join(f", {k}={v!r}" for k, v in self.__dict__.items() if not k.startswith("_"))
+        return f"Unknown(type={self.type!r}{fields})"
+
 
 @cache
 def _always_emitted(cls: type[Model]) -> frozenset[str]:

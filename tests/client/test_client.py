@@ -57,7 +57,8 @@ def test_tool_use_and_thinking_events(kind, scripted_server) -> None:
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_create_count_tokens_and_models(kind, scripted_server) -> None:
-    message = call(kind, scripted_server, "messages.create", **params("hi there", temperature=0.2, top_k=5))
+    message = call(kind, scripted_server, "messages.create", **params("hi there", temperature=0.2, top_k=5,
+                                                                     extra_query={"beta": "true"}, extra_body={"metadata": {"user_id": "u"}}))
     assert isinstance(message, claudestream.types.Message) and message.content[0].text == "hi there"
     assert message._request_id.startswith("req_")
     assert call(kind, scripted_server, "messages.count_tokens", model="claude-sonnet-4-6",

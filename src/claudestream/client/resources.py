@@ -23,16 +23,18 @@ def create_call(params: dict[str, Any], *, stream: bool, timeout: Any, client_ti
     if not stream and params.get("max_tokens") is not None:
         check_nonstreaming(int(params["max_tokens"]), timeout is not NOT_GIVEN or not client_timeout_is_default)
     body = build_body(params, stream=True if stream else None)
-    return Call("POST", "/v1/messages", body, stream=stream, timeout=timeout, headers=params.get("extra_headers"))
+    return Call("POST", "/v1/messages", body, params.get("extra_query"), stream=stream, timeout=timeout, headers=params.get("extra_headers"))
 
 
 def stream_call(params: dict[str, Any], *, timeout: Any) -> Call:
     body = build_body(params, stream=True)
-    return Call("POST", "/v1/messages", body, stream=True, helper=True, timeout=timeout, headers=params.get("extra_headers"))
+    return Call("POST", "/v1/messages", body, params.get("extra_query"), stream=True, helper=True, timeout=timeout,
+                headers=params.get("extra_headers"))
 
 
 def count_tokens_call(params: dict[str, Any]) -> Call:
-    return Call("POST", "/v1/messages/count_tokens", build_body(params, stream=None), headers=params.get("extra_headers"))
+    return Call("POST", "/v1/messages/count_tokens", build_body(params, stream=None), params.get("extra_query"),
+                headers=params.get("extra_headers"))
 
 
 def models_list_call(limit: Any, after_id: Any, before_id: Any) -> Call:

@@ -109,10 +109,10 @@ def chat_command(args: argparse.Namespace) -> int:
         out = sys.stdout
         try:
             if args.raw:
-                stream = client.messages.create(stream=True, **params)
-                stack.callback(stream.close)
-                stream.on_bytes = lambda chunk: (out.buffer.write(chunk), out.flush())
-                for _ in stream:
+                raw = client.messages.create(stream=True, **params)
+                stack.callback(raw.close)
+                raw.on_bytes = lambda chunk: (out.buffer.write(chunk), out.flush())
+                for _ in raw:
                     pass
                 return 0
             with client.messages.stream(**params) as stream:

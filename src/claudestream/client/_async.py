@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import weakref
 from collections.abc import AsyncIterator, Generator
-from typing import Any
+from typing import Any, Literal, overload
 
 import httpx2
 import msgspec
@@ -90,7 +90,14 @@ class AsyncMessages:
     def __init__(self, client: AsyncAnthropic) -> None:
         self._client = client
 
+    @overload
+    async def create(self, *, stream: Literal[False] = False, timeout: Any = NOT_GIVEN, **params: Any) -> Message: ...
+
+    @overload
+    async def create(self, *, stream: Literal[True], timeout: Any = NOT_GIVEN, **params: Any) -> AsyncStream[RawMessageStreamEvent]: ...
+
     async def create(self, *, stream: bool = False, timeout: Any = NOT_GIVEN, **params: Any) -> Message | AsyncStream[RawMessageStreamEvent]:
+        """A finished ``Message``; with ``stream=True``, the raw events as they arrive."""
         call = r.create_call(params, stream=stream, timeout=timeout, client_timeout_is_default=self._client._timeout_is_default())
         if stream:
             return AsyncStream(await self._client._send(call), total_timeout=self._client._options.timeouts.total)

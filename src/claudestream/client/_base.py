@@ -72,6 +72,7 @@ class Timeouts:
 
 
 def resolve_timeouts(timeout: Any, idle_timeout: Any, stream_timeout: Any) -> Timeouts:
+    idle: float | None
     if timeout is NOT_GIVEN or timeout is None:
         request = DEFAULT_TIMEOUT
         idle = DEFAULT_IDLE_TIMEOUT
@@ -200,17 +201,18 @@ class Attempts:
         self.options = options
         self.attempt = 0
         timeouts = options.timeouts
-        self.request = {
+        self.headers = options.headers(async_=async_, stream_helper=call.helper) | (call.headers or {})
+        self.request: dict[str, Any] = {
             "method": call.method,
             "url": options.base_url + call.path,
             "content": call.body,
             "params": call.query,
-            "headers": options.headers(async_=async_, stream_helper=call.helper) | (call.headers or {}),
+            "headers": self.headers,
             "timeout": call.timeout if call.timeout is not NOT_GIVEN else (timeouts.for_stream() if call.stream else timeouts.request),
         }
 
     def next_request(self) -> dict[str, Any]:
-        self.request["headers"]["x-stainless-retry-count"] = str(self.attempt)
+        self.headers["x-stainless-retry-count"] = str(self.attempt)
         return self.request
 
     def after_transport_error(self, exc: Exception) -> float:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Literal, overload
 
 import httpx2
 import msgspec
@@ -66,7 +66,14 @@ class Messages:
     def __init__(self, client: Anthropic) -> None:
         self._client = client
 
+    @overload
+    def create(self, *, stream: Literal[False] = False, timeout: Any = NOT_GIVEN, **params: Any) -> Message: ...
+
+    @overload
+    def create(self, *, stream: Literal[True], timeout: Any = NOT_GIVEN, **params: Any) -> Stream[RawMessageStreamEvent]: ...
+
     def create(self, *, stream: bool = False, timeout: Any = NOT_GIVEN, **params: Any) -> Message | Stream[RawMessageStreamEvent]:
+        """A finished ``Message``; with ``stream=True``, the raw events as they arrive."""
         call = r.create_call(params, stream=stream, timeout=timeout, client_timeout_is_default=self._client._timeout_is_default())
         if stream:
             return Stream(self._client._send(call), total_timeout=self._client._options.timeouts.total)

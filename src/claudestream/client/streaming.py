@@ -8,7 +8,7 @@ what comes back, so the two stay a few lines each.
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator
 from typing import Any, Generic, TypeVar
 
 import httpx2
@@ -16,7 +16,7 @@ import httpx2
 from .._exceptions import APIError, APITimeoutError, IncompleteStreamError, StreamProtocolError, in_band_error
 from ..protocol import EventStreamParser, ProtocolError, SSEError
 from ..protocol.events import MessageStreamEvent, TextEvent
-from ..protocol.types import ErrorEvent, Message
+from ..protocol.types import ErrorEvent, Message, TextBlock
 from ._base import connection_error
 
 __all__ = ["Stream", "AsyncStream", "MessageStream", "AsyncMessageStream", "MessageStreamManager", "AsyncMessageStreamManager"]
@@ -104,7 +104,7 @@ class Stream(Generic[E]):
     response = property(lambda self: self._core.response)
     request_id = property(lambda self: self._core.request_id)
 
-    def _events(self) -> Iterator[Any]:
+    def _events(self) -> Generator[Any, None, None]:
         core = self._core
         try:
             for chunk in core.response.iter_raw():
@@ -148,7 +148,7 @@ class AsyncStream(Generic[E]):
     response = property(lambda self: self._core.response)
     request_id = property(lambda self: self._core.request_id)
 
-    async def _events(self) -> AsyncIterator[Any]:
+    async def _events(self) -> AsyncGenerator[Any, None]:
         import asyncio
 
         core = self._core
@@ -226,7 +226,7 @@ class _MessageStreamBase:
         return message
 
     def _final_text(self) -> str:
-        texts = [b.text for b in self._final_message().content if b.type == "text"]
+        texts = [b.text for b in self._final_message().content if isinstance(b, TextBlock)]
         if not texts:
             raise RuntimeError("Expected to have received at least 1 text block")
         return "".join(texts)

@@ -210,15 +210,15 @@ class MessageAccumulator:
         if dtype is TextDelta:
             if tracked.kind == _TEXT:
                 buffer = tracked.buffer
-                return [event, TextEvent(delta.text, buffer, buffer.append(delta.text))]  # type: ignore[union-attr]
+                return [event, TextEvent(delta.text, buffer, buffer.append(delta.text))]  # type: ignore[arg-type, union-attr]
         elif dtype is InputJSONDelta:
             if tracked.kind == _TOOL:
                 buffer = tracked.buffer
-                return [event, InputJsonEvent(delta.partial_json, buffer, buffer.append(delta.partial_json))]  # type: ignore[union-attr]
+                return [event, InputJsonEvent(delta.partial_json, buffer, buffer.append(delta.partial_json))]  # type: ignore[arg-type, union-attr]
         elif dtype is ThinkingDelta:
             if tracked.kind == _THINKING:
                 buffer = tracked.buffer
-                return [event, ThinkingEvent(delta.thinking, buffer, buffer.append(delta.thinking))]  # type: ignore[union-attr]
+                return [event, ThinkingEvent(delta.thinking, buffer, buffer.append(delta.thinking))]  # type: ignore[arg-type, union-attr]
         elif dtype is SignatureDelta:
             block = self._blocks[index]
             if tracked.kind == _THINKING:

@@ -76,11 +76,11 @@ class _Derived:
     type: str
 
     def __repr__(self) -> str:
-        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__slots__ if not name.startswith("_"))
+        fields = ", ".join(f"{n}={getattr(self, n)!r}" for n in self.__slots__ if not n.startswith("_"))
         return f"{type(self).__name__}(type={self.type!r}, {fields})"
 
     def to_dict(self) -> dict[str, Any]:
-        names = [n for n in self.__slots__ if not n.startswith("_")]
+        names: list[str] = [n for n in self.__slots__ if not n.startswith("_")]
         if isinstance(getattr(type(self), "snapshot", None), property):
             names.append("snapshot")
         return {"type": self.type, **{n: to_dict(getattr(self, n)) for n in names}}

@@ -33,6 +33,8 @@ class StreamCore:
         self.raw = raw
         self.deadline = None if total_timeout is None else time.monotonic() + total_timeout
         self.finished = False
+        self.failure: APIError | None = None
+        self.on_bytes: Any = None  # an optional tap on the raw body (the CLI's --raw)
 
     @property
     def request_id(self) -> str | None:
@@ -46,25 +48,28 @@ class StreamCore:
             return None
 
     def feed(self, chunk: bytes) -> list[Any]:
-        """Events to deliver from one chunk; raises (after them, via ``pending``) on failure."""
+        """The events to deliver from one chunk. An in-band ``event: error`` ends the list
+        and is kept in ``failure``, to be raised (``raise_failure``) once they are delivered."""
         self.check_deadline()
+        if self.on_bytes is not None:
+            self.on_bytes(chunk)
         try:
-            if self.raw:
-                events = self.parser.feed_raw(chunk)
-            else:
-                events = self.parser.feed(chunk)
+            events = self.parser.feed_raw(chunk) if self.raw else self.parser.feed(chunk)
         except (ProtocolError, SSEError) as exc:
             self.finished = True
             raise StreamProtocolError(str(exc), partial_message=self.snapshot, request_id=self.request_id) from exc
+        for i, event in enumerate(events):
+            if type(event) is ErrorEvent:
+                self.finished = True
+                self.failure = in_band_error(
+                    event.to_dict(), response=self.response, request_id=self.request_id, partial_message=self.snapshot
+                )
+                return events[:i]
         return events
 
-    def failure(self, event: Any) -> APIError | None:
-        if type(event) is ErrorEvent:
-            self.finished = True
-            return in_band_error(
-                event.to_dict(), response=self.response, request_id=self.request_id, partial_message=self.snapshot
-            )
-        return None
+    def raise_failure(self) -> None:
+        if self.failure is not None:
+            raise self.failure
 
     def end(self) -> None:
         """The body ended: complete (a stop_reason arrived) or an ``IncompleteStreamError``."""
@@ -93,28 +98,40 @@ class StreamCore:
 # --- raw event streams: messages.create(stream=True) --------------------------------------
 
 
-class Stream(Generic[E]):
+class _StreamBase:
+    _core: StreamCore
+
+    @property
+    def response(self) -> httpx2.Response:
+        return self._core.response
+
+    @property
+    def request_id(self) -> str | None:
+        return self._core.request_id
+
+    @property
+    def on_bytes(self) -> Any:
+        """An optional tap that sees every raw chunk of the body (the CLI's ``--raw``)."""
+        return self._core.on_bytes
+
+    @on_bytes.setter
+    def on_bytes(self, tap: Any) -> None:
+        self._core.on_bytes = tap
+
+
+class Stream(_StreamBase, Generic[E]):
     """Iterates the raw events of a streamed response (``messages.create(stream=True)``)."""
 
     def __init__(self, response: httpx2.Response, *, raw: bool = True, total_timeout: float | None = None) -> None:
         self._core = StreamCore(response, raw=raw, total_timeout=total_timeout)
         self._iterator = self._events()
-        self.on_bytes: Any = None  # optional tap on the raw body (the CLI's --raw)
-
-    response = property(lambda self: self._core.response)
-    request_id = property(lambda self: self._core.request_id)
 
     def _events(self) -> Generator[Any, None, None]:
         core = self._core
         try:
             for chunk in core.response.iter_raw():
-                if self.on_bytes is not None:
-                    self.on_bytes(chunk)
-                for event in core.feed(chunk):
-                    error = core.failure(event)
-                    if error is not None:
-                        raise error
-                    yield event
+                yield from core.feed(chunk)
+                core.raise_failure()
             core.end()
         except httpx2.HTTPError as exc:
             raise core.transport_error(exc) from exc
@@ -139,14 +156,10 @@ class Stream(Generic[E]):
         self._core.response.close()
 
 
-class AsyncStream(Generic[E]):
+class AsyncStream(_StreamBase, Generic[E]):
     def __init__(self, response: httpx2.Response, *, raw: bool = True, total_timeout: float | None = None) -> None:
         self._core = StreamCore(response, raw=raw, total_timeout=total_timeout)
         self._iterator = self._events()
-        self.on_bytes: Any = None
-
-    response = property(lambda self: self._core.response)
-    request_id = property(lambda self: self._core.request_id)
 
     async def _events(self) -> AsyncGenerator[Any, None]:
         import asyncio
@@ -163,13 +176,9 @@ class AsyncStream(Generic[E]):
                 except TimeoutError:
                     core.check_deadline()
                     raise
-                if self.on_bytes is not None:
-                    self.on_bytes(chunk)
                 for event in core.feed(chunk):
-                    error = core.failure(event)
-                    if error is not None:
-                        raise error
                     yield event
+                core.raise_failure()
             core.end()
         except httpx2.HTTPError as exc:
             raise core.transport_error(exc) from exc
@@ -201,17 +210,7 @@ class AsyncStream(Generic[E]):
 # --- MessageStream helpers: messages.stream() -----------------------------------------
 
 
-class _MessageStreamBase:
-    _core: StreamCore
-
-    @property
-    def response(self) -> httpx2.Response:
-        return self._core.response
-
-    @property
-    def request_id(self) -> str | None:
-        return self._core.request_id
-
+class _MessageStreamBase(_StreamBase):
     @property
     def current_message_snapshot(self) -> Message:
         message = self._core.snapshot

@@ -218,3 +218,13 @@ def test_data_less_ping_and_data_only_events() -> None:
     parser, events = run(body)
     assert [e.type for e in events] == ["message_start", "ping", "content_block_start", "content_block_delta", "text", "message_stop_soon"]
     assert events[-1].data == [1, 2] and parser.message.content[0].text == "hi"
+
+
+def test_a_block_left_open_then_another_block() -> None:
+    parser, _ = run(START, block(0, {"type": "tool_use", "id": "t", "name": "f", "input": {}}),
+                    delta(0, {"type": "input_json_delta", "partial_json": '{"a": 1'}),
+                    block(1, {"type": "text", "text": ""}), delta(1, {"type": "text_delta", "text": "x"}), stop(1),
+                    message_delta("max_tokens"))
+    assert parser.message.content[0].input == {"a": 1} and parser.message.content[1].text == "x"
+    with pytest.raises(UnknownBlockIndex):
+        run(START, block(0, {"type": "text", "text": ""}), stop(0), stop(5))

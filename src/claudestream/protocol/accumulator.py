@@ -7,9 +7,9 @@ The legal order of events, as in h11's state tables::
 
 ``ping`` and events of unknown types may come at any point and change nothing. An
 ``error`` event ends the stream (``FAILED``). Two departures from the strict grammar are
-real and tolerated: a block cut by ``max_tokens`` has no ``content_block_stop`` (so
-``message_delta`` may arrive in ``BLOCK``), and a body may end after ``message_delta``
-without ``message_stop``. Anything else out of order raises ``UnexpectedEvent``; a delta
+real and tolerated: a block cut short has no ``content_block_stop`` (so ``message_delta``
+or the next ``content_block_start`` may arrive in ``BLOCK``), and a body may end after
+``message_delta`` without ``message_stop``. Anything else out of order raises ``UnexpectedEvent``; a delta
 whose index names no started block raises ``UnknownBlockIndex``.
 
 "Complete" has one rule: a ``stop_reason`` has arrived.
@@ -79,7 +79,10 @@ TRANSITIONS: dict[tuple[State, str], State] = {
     (_S.MESSAGE, "message_delta"): _S.STOPPED,
     (_S.BLOCK, "content_block_delta"): _S.BLOCK,
     (_S.BLOCK, "content_block_stop"): _S.MESSAGE,
-    (_S.BLOCK, "message_delta"): _S.STOPPED,  # a block cut by max_tokens is never stopped
+    # A block cut short is never stopped: what follows may be message_delta or the next block.
+    (_S.BLOCK, "message_delta"): _S.STOPPED,
+    (_S.BLOCK, "content_block_start"): _S.BLOCK,
+    (_S.MESSAGE, "content_block_stop"): _S.MESSAGE,  # the late stop of a block left open above
     (_S.STOPPED, "message_delta"): _S.STOPPED,
     (_S.STOPPED, "message_stop"): _S.DONE,
 }

@@ -5,6 +5,7 @@ protocol core (``claudestream.protocol``) is usable on its own, with no I/O.
 """
 
 from . import types
+from ._version import __version__
 from ._exceptions import (
     AnthropicError,
     APIConnectionError,
@@ -26,7 +27,6 @@ from ._exceptions import (
 )
 from .client import Anthropic, AsyncAnthropic, AsyncMessageStream, AsyncStream, MessageStream, Stream
 
-__version__ = "0.1.0"
 
 __all__ = [
     "APIConnectionError",

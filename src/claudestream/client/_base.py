@@ -19,9 +19,8 @@ import httpx2
 import msgspec
 
 from .._exceptions import APIConnectionError, APIStatusError, APITimeoutError, make_status_error
+from .._version import __version__
 from ..protocol.types import Message
-
-__version__ = "0.1.0"
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
 API_VERSION = "2026-10-21"  # what the current official SDK sends
@@ -37,7 +36,7 @@ NOT_GIVEN: Any = object()
 
 
 class Secret:
-    """Holds the API key; shows itself as ``'sk-ant-…'`` masked in every repr and str."""
+    """Holds the API key; shows itself masked (``'sk-ant-…'``, or ``'***'``) in every repr and str."""
 
     __slots__ = ("_value",)
 
@@ -48,7 +47,8 @@ class Secret:
         return self._value
 
     def __repr__(self) -> str:
-        return "'***'" if len(self._value) < 12 else f"'{self._value[:7]}…'"
+        # Only the public, fixed prefix of Anthropic keys is ever shown; nothing of other keys.
+        return "'sk-ant-…'" if self._value.startswith("sk-ant-") else "'***'"
 
     __str__ = __repr__
 

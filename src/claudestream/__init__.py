@@ -5,7 +5,6 @@ protocol core (``claudestream.protocol``) is usable on its own, with no I/O.
 """
 
 from . import types
-from ._version import __version__
 from ._exceptions import (
     AnthropicError,
     APIConnectionError,
@@ -25,8 +24,8 @@ from ._exceptions import (
     StreamProtocolError,
     UnprocessableEntityError,
 )
+from ._version import __version__ as __version__
 from .client import Anthropic, AsyncAnthropic, AsyncMessageStream, AsyncStream, MessageStream, Stream
-
 
 __all__ = [
     "APIConnectionError",

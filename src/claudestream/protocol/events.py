@@ -31,6 +31,7 @@ from .types import (
 
 __all__ = [
     "decode_event",
+    "event_from_dict",
     "TextEvent",
     "InputJsonEvent",
     "ThinkingEvent",
@@ -69,6 +70,14 @@ def decode_event(sse: ServerSentEvent) -> RawMessageStreamEvent | Unknown:
     unknown = Unknown(type=sse.event or "")
     unknown.__dict__["data"] = raw
     return unknown
+
+
+def event_from_dict(raw: dict[str, Any]) -> RawMessageStreamEvent | Unknown:
+    """Type an event already in JSON shape (no bytes to parse), keeping what is unknown."""
+    try:
+        return msgspec.convert(raw, RawMessageStreamEvent)
+    except msgspec.ValidationError:
+        return build(RawMessageStreamEvent, raw)
 
 
 class _Derived:

@@ -7,7 +7,6 @@ every error has the API's JSON shape and status.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import hmac
 import logging
@@ -21,14 +20,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from .._exceptions import STATUS_BY_TYPE
 from ..protocol.accumulator import MessageAccumulator
-from ..protocol.events import decode_event
-from ..protocol.sse import ServerSentEvent
+from ..protocol.events import event_from_dict
 from . import ids
 from .catalogue import Catalogue
 from .errors import APIErrorResponse, invalid
 from .faults import CUT, FaultPlan, inject, raise_before_stream
-from .streaming import EventStreamResponse, sse_body
+from .streaming import EventStreamResponse, sse_body, unless_disconnected
 from .validation import validate_count, validate_create
 
 log = logging.getLogger("claudestream.server")
@@ -122,28 +121,10 @@ async def create_message(request: Request, config: ServerConfig, request_id: str
         headers.update({"content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache"})
         body = sse_body(first, events, ping_interval=config.ping_interval, request_id=request_id)
         return EventStreamResponse(body, headers)
-    return json_response(200, await _unless_disconnected(request, _collect(first, events)), request_id, headers)
-
-
-async def _unless_disconnected(request: Request, work: Any) -> Any:
-    """Run a non-streamed generation, cancelling it (and so the backend) if the client leaves."""
-    task = asyncio.ensure_future(work)
-
-    async def left() -> None:
-        while (await request.receive())["type"] != "http.disconnect":
-            pass
-
-    watcher = asyncio.ensure_future(left())
-    try:
-        await asyncio.wait((task, watcher), return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        watcher.cancel()
-        if not task.done():
-            task.cancel()
-        await asyncio.gather(watcher, task, return_exceptions=True)
-    if task.cancelled():
+    collecting = await unless_disconnected(request.receive, _collect(first, events))
+    if collecting.cancelled():
         raise APIErrorResponse(499, "client closed the request")
-    return task.result()
+    return json_response(200, collecting.result(), request_id, headers)
 
 
 async def _collect(first: dict[str, Any], events: Any) -> dict[str, Any]:
@@ -155,8 +136,9 @@ async def _collect(first: dict[str, Any], events: Any) -> dict[str, Any]:
             if event is CUT:
                 raise APIErrorResponse(500, "Internal server error")
             if event["type"] == "error":
-                raise APIErrorResponse(529 if event["error"]["type"] == "overloaded_error" else 500, event["error"]["message"])
-            accumulator.feed(decode_event(ServerSentEvent(event["type"], _encode(event).decode())))
+                error = event["error"]
+                raise APIErrorResponse(STATUS_BY_TYPE.get(error["type"], 500), error["message"], type=error["type"])
+            accumulator.feed(event_from_dict(event))
             try:
                 event = await events.__anext__()
             except StopAsyncIteration:

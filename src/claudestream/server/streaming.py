@@ -97,20 +97,32 @@ class EventStreamResponse:
                 await send({"type": "http.response.body", "body": chunk, "more_body": True})
             await send({"type": "http.response.body", "body": b"", "more_body": False})
 
-        async def disconnected() -> None:
-            while (await receive())["type"] != "http.disconnect":
-                pass
-
-        pumping = asyncio.ensure_future(pump())
-        watching = asyncio.ensure_future(disconnected())
         try:
-            await asyncio.wait((pumping, watching), return_when=asyncio.FIRST_COMPLETED)
+            pumping = await unless_disconnected(receive, pump())
         finally:
-            for task in (pumping, watching):
-                task.cancel()
-            await asyncio.gather(pumping, watching, return_exceptions=True)
             await self.body.aclose()  # type: ignore[attr-defined]
-        if pumping.done() and not pumping.cancelled() and pumping.exception() is not None:
+        if not pumping.cancelled() and pumping.exception() is not None:
             exc = pumping.exception()
             if not isinstance(exc, OSError):
                 raise exc  # type: ignore[misc]
+
+
+async def unless_disconnected(receive: Any, work: Any) -> asyncio.Future[Any]:
+    """Run ``work`` until it ends or the client disconnects, which cancels it at once.
+
+    Returns the finished (or cancelled) task; ``receive`` must have no request body left.
+    """
+    task = asyncio.ensure_future(work)
+
+    async def client_left() -> None:
+        while (await receive())["type"] != "http.disconnect":
+            pass
+
+    watcher = asyncio.ensure_future(client_left())
+    try:
+        await asyncio.wait((task, watcher), return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        watcher.cancel()
+        task.cancel()  # a no-op when it has finished
+        await asyncio.gather(watcher, task, return_exceptions=True)
+    return task

@@ -10,7 +10,8 @@ import time
 import anthropic
 import pytest
 
-from claudestream.server.backends.local import LocalBackend, StopSequenceFilter
+from claudestream.server.backends.base import StopSequenceFilter
+from claudestream.server.backends.local import LocalBackend
 from claudestream.server.run import ServerThread
 
 from .test_wire import ok_body, post, split_events
@@ -42,6 +43,8 @@ def test_scripted_max_tokens_and_stop_sequences(scripted_server) -> None:
     assert [d["text"] for d in got] == ["a", " b"] and final(events)["delta"]["stop_reason"] == "max_tokens"
     got, events = deltas(scripted_server, stop_sequences=["STOP", "c"], messages=[{"role": "user", "content": "a b c d STOP"}])
     assert "".join(d["text"] for d in got) == "a b " and final(events)["delta"] == {"stop_reason": "stop_sequence", "stop_sequence": "c"}
+    got, events = deltas(scripted_server, stop_sequences=["STOP"], messages=[{"role": "user", "content": "a b ST"}])
+    assert "".join(d["text"] for d in got) == "a b ST" and final(events)["delta"]["stop_reason"] == "end_turn"
 
 
 def test_scripted_forced_tool_use(scripted_server) -> None:

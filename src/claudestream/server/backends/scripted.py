@@ -19,7 +19,7 @@ from typing import Any
 from ...protocol.params import MessageCountTokensParams, MessageCreateParams, TextBlockParam
 from ..builder import MessageBuilder
 from ..catalogue import ModelEntry
-from .base import message_text, system_text
+from .base import StopSequenceFilter, message_text, system_text
 
 _WORD = re.compile(r"\s*\S+")
 _PLACEHOLDERS = {"string": "example", "number": 0, "integer": 0, "boolean": False, "array": [], "object": {}}
@@ -85,12 +85,10 @@ class ScriptedBackend:
             out += build.signature(base64.b64encode(digest * 2).decode())
         last_user = next((m for m in reversed(params.messages) if m.role == "user"), None)
         text = "\n".join(_texts(last_user.content)) if last_user else ""
-        stop_reason, stop_sequence = "end_turn", None
-        if params.stop_sequences:
-            hits = [(text.find(s), s) for s in params.stop_sequences if s in text]
-            if hits:
-                at, stop_sequence = min(hits)
-                text, stop_reason = text[:at], "stop_sequence"
+        stops = StopSequenceFilter(params.stop_sequences or [])
+        text, stop_sequence = stops.push(text)
+        text += stops.flush()  # the whole text is here: nothing to hold back for later
+        stop_reason = "end_turn" if stop_sequence is None else "stop_sequence"
         pieces = words(text)
         if len(pieces) > params.max_tokens:
             pieces, stop_reason, stop_sequence = pieces[: params.max_tokens], "max_tokens", None

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Generic, TypeVar
 
-from ..protocol._model import Decoder
+from ..protocol._model import Decoder, from_builtins
 from ..protocol.types import Message, MessageTokensCount, ModelInfo
 from ._base import NOT_GIVEN, Call, build_body, check_nonstreaming
 
@@ -64,7 +64,7 @@ class Page(Generic[T]):
     """One page of a list; iterating it walks every following page too (auto-paging)."""
 
     def __init__(self, body: dict[str, Any], fetch_next: Any, backwards: bool) -> None:
-        self.data: list[T] = [_model_info.decode(_encode(item)) for item in body.get("data", [])]
+        self.data: list[T] = [from_builtins(ModelInfo, item) for item in body.get("data", [])]
         self.has_more: bool = bool(body.get("has_more"))
         self.first_id: str | None = body.get("first_id")
         self.last_id: str | None = body.get("last_id")
@@ -79,8 +79,3 @@ class Page(Generic[T]):
     def __repr__(self) -> str:
         return f"Page(data={len(self.data)} items, has_more={self.has_more})"
 
-
-def _encode(item: Any) -> bytes:
-    import msgspec
-
-    return msgspec.json.encode(item)

@@ -19,7 +19,7 @@ from typing import Any, ClassVar, Union, get_args, get_origin
 
 import msgspec
 
-__all__ = ["Model", "Unknown", "Decoder", "build", "to_dict"]
+__all__ = ["Model", "Unknown", "Decoder", "build", "from_builtins", "to_dict"]
 
 
 class Model(
@@ -178,6 +178,14 @@ def _build_model(cls: type[Model], value: Any) -> Model:
     obj = cls(**known)
     obj.__dict__.update(extra)
     return obj
+
+
+def from_builtins(tp: Any, value: Any) -> Any:
+    """Type a value already in JSON shape: C-fast when fully known, faithful when not."""
+    try:
+        return msgspec.convert(value, tp)
+    except msgspec.ValidationError:
+        return build(tp, value)
 
 
 class Decoder:

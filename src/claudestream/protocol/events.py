@@ -16,7 +16,7 @@ from typing import Any, Union
 
 import msgspec
 
-from ._model import Unknown, build, to_dict
+from ._model import Unknown, build, from_builtins, to_dict
 from .buffers import FragmentBuffer
 from .errors import MalformedEvent
 from .sse import ServerSentEvent
@@ -74,10 +74,7 @@ def decode_event(sse: ServerSentEvent) -> RawMessageStreamEvent | Unknown:
 
 def event_from_dict(raw: dict[str, Any]) -> RawMessageStreamEvent | Unknown:
     """Type an event already in JSON shape (no bytes to parse), keeping what is unknown."""
-    try:
-        return msgspec.convert(raw, RawMessageStreamEvent)
-    except msgspec.ValidationError:
-        return build(RawMessageStreamEvent, raw)
+    return from_builtins(RawMessageStreamEvent, raw)
 
 
 class _Derived:

@@ -13,7 +13,6 @@ from collections.abc import AsyncIterator, Generator
 from typing import Any, Literal, overload
 
 import httpx2
-import msgspec
 
 from ..protocol.types import Message, MessageTokensCount, ModelInfo, RawMessageStreamEvent
 from . import resources as r
@@ -132,8 +131,7 @@ class AsyncModels:
 
     async def _page(self, limit: Any, after_id: Any, before_id: Any) -> AsyncPage:
         content, _ = await self._client._request(r.models_list_call(limit, after_id, before_id))
-        backwards = before_id is not NOT_GIVEN and before_id is not None
-        return AsyncPage(msgspec.json.decode(content), lambda cursor: self._page(limit, **{**dict(after_id=NOT_GIVEN, before_id=NOT_GIVEN), **cursor}), backwards)
+        return AsyncPage(content, before_id, lambda cursor: self._page(limit, **cursor))
 
 
 class AsyncPage(r.Page[ModelInfo]):

@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from typing import Any, Literal, overload
 
 import httpx2
-import msgspec
 
 from ..protocol.types import Message, MessageTokensCount, ModelInfo, RawMessageStreamEvent
 from . import resources as r
@@ -103,8 +102,7 @@ class Models:
 
     def _page(self, limit: Any, after_id: Any, before_id: Any) -> SyncPage:
         content, _ = self._client._request(r.models_list_call(limit, after_id, before_id))
-        backwards = before_id is not NOT_GIVEN and before_id is not None
-        return SyncPage(msgspec.json.decode(content), lambda cursor: self._page(limit, **{**dict(after_id=NOT_GIVEN, before_id=NOT_GIVEN), **cursor}), backwards)
+        return SyncPage(content, before_id, lambda cursor: self._page(limit, **cursor))
 
 
 class SyncPage(r.Page[ModelInfo]):

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any, Generic, TypeVar
 
+import msgspec
+
 from ..protocol._model import Decoder, from_builtins
 from ..protocol.types import Message, MessageTokensCount, ModelInfo
 from ._base import NOT_GIVEN, Call, build_body, check_nonstreaming
@@ -63,19 +65,22 @@ def parse_model(content: bytes) -> ModelInfo:
 class Page(Generic[T]):
     """One page of a list; iterating it walks every following page too (auto-paging)."""
 
-    def __init__(self, body: dict[str, Any], fetch_next: Any, backwards: bool) -> None:
+    def __init__(self, content: bytes, before_id: Any, fetch_next: Any) -> None:
+        body = msgspec.json.decode(content)
         self.data: list[T] = [from_builtins(ModelInfo, item) for item in body.get("data", [])]
         self.has_more: bool = bool(body.get("has_more"))
         self.first_id: str | None = body.get("first_id")
         self.last_id: str | None = body.get("last_id")
         self._fetch_next = fetch_next
-        self._backwards = backwards
+        self._backwards = before_id is not NOT_GIVEN and before_id is not None
 
-    def next_cursor(self) -> dict[str, str] | None:
+    def next_cursor(self) -> dict[str, Any] | None:
+        """The after_id/before_id of the next page (as the SDK pages), or None at the end."""
         if not self.has_more or not self.data:
             return None
-        return {"before_id": self.first_id} if self._backwards else {"after_id": self.last_id}  # type: ignore[dict-item]
+        if self._backwards:
+            return {"after_id": NOT_GIVEN, "before_id": self.first_id}
+        return {"after_id": self.last_id, "before_id": NOT_GIVEN}
 
     def __repr__(self) -> str:
         return f"Page(data={len(self.data)} items, has_more={self.has_more})"
-

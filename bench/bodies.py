@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import random
 
-from claudestream.protocol import encode_event
+from claudewire.protocol import encode_event
 
 
 def _event(payload: dict) -> bytes:

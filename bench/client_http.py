@@ -1,4 +1,4 @@
-"""The client over real HTTP on loopback: official SDK vs claudestream (sync and async) vs the floor.
+"""The client over real HTTP on loopback: official SDK vs claudewire (sync and async) vs the floor.
 
     python bench/client_http.py [--quick] [--full]
 
@@ -24,7 +24,7 @@ sys.path.insert(0, str(HERE.parent / "src"))
 import anthropic  # noqa: E402
 import httpx2  # noqa: E402
 
-import claudestream  # noqa: E402
+import claudewire  # noqa: E402
 
 PARAMS = dict(model="claude-sonnet-4-6", max_tokens=64000, messages=[{"role": "user", "content": "x"}])
 
@@ -52,7 +52,7 @@ def sdk(base: str) -> int:
 
 
 def ours_sync(base: str) -> int:
-    client = claudestream.Anthropic(base_url=base, api_key="bench", max_retries=0)
+    client = claudewire.Anthropic(base_url=base, api_key="bench", max_retries=0)
     with client.messages.stream(**PARAMS) as stream:
         n = sum(1 for _ in stream)
         stream.get_final_message()
@@ -62,7 +62,7 @@ def ours_sync(base: str) -> int:
 
 def ours_async(base: str) -> int:
     async def run() -> int:
-        client = claudestream.AsyncAnthropic(base_url=base, api_key="bench", max_retries=0)
+        client = claudewire.AsyncAnthropic(base_url=base, api_key="bench", max_retries=0)
         n = 0
         async with client.messages.stream(**PARAMS) as stream:
             async for _ in stream:
@@ -105,7 +105,7 @@ def main() -> None:
             base = f"http://127.0.0.1:{port}/bodies/{kind}"
             events = floor(base)
             base_time = best(floor, base, repeat)
-            runners = [("floor", floor), ("claudestream sync", ours_sync), ("claudestream async", ours_async)]
+            runners = [("floor", floor), ("claudewire sync", ours_sync), ("claudewire async", ours_async)]
             if kind != "tool12" or full:
                 runners.append(("anthropic SDK", sdk))
             results = {}

@@ -3,7 +3,7 @@
     python bench/core.py [--quick] [--full]
 
 (a) floor: split the body into lines and json-decode each data line; (b) the official
-``anthropic`` SDK's ``messages.stream()`` over ``httpx2.MockTransport``; (c) claudestream's
+``anthropic`` SDK's ``messages.stream()`` over ``httpx2.MockTransport``; (c) claudewire's
 ``EventStreamParser``. Same bodies, same 16 KiB chunks; events/s and the ratio of each
 one's time to the floor's.
 """
@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
 from bodies import chunked, count_events, text_body, tool_body  # noqa: E402
 
-from claudestream.protocol import EventStreamParser  # noqa: E402
+from claudewire.protocol import EventStreamParser  # noqa: E402
 
 
 def floor(chunks: list[bytes]) -> int:
@@ -38,7 +38,7 @@ def floor(chunks: list[bytes]) -> int:
     return n
 
 
-def claudestream_core(chunks: list[bytes]) -> int:
+def claudewire_core(chunks: list[bytes]) -> int:
     parser = EventStreamParser()
     n = 0
     for chunk in chunks:
@@ -87,7 +87,7 @@ def main() -> None:
         chunks = chunked(body)
         events = count_events(body)
         base = timed(floor, chunks, repeat)
-        runners = [("floor", floor), ("claudestream", claudestream_core)]
+        runners = [("floor", floor), ("claudewire", claudewire_core)]
         if "12 MB" not in name or full:
             runners.append(("anthropic SDK", official_sdk))
         for label, fn in runners:

@@ -4,7 +4,7 @@
 
 Same prompts, same sampling (greedy, so both produce the same tokens), same max_tokens.
 Direct: ``Llama.generate`` in a loop. Through the server: the official ``anthropic`` SDK
-streaming from ``claudestream serve``'s app (uvicorn in a thread of this process).
+streaming from ``claudewire serve``'s app (uvicorn in a thread of this process).
 Time to first token and tokens/s after the first token, per path; medians over runs.
 """
 
@@ -19,9 +19,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
 import anthropic  # noqa: E402
 
-from claudestream.protocol.params import MessageCreateParams, MessageParam  # noqa: E402
-from claudestream.server.backends.local import LocalBackend  # noqa: E402
-from claudestream.server.run import ServerThread  # noqa: E402
+from claudewire.protocol.params import MessageCreateParams, MessageParam  # noqa: E402
+from claudewire.server.backends.local import LocalBackend  # noqa: E402
+from claudewire.server.run import ServerThread  # noqa: E402
 
 PROMPTS = [
     "Tell me a short story about a robot.",

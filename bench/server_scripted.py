@@ -1,4 +1,4 @@
-"""The server under load with the scripted backend (``claudestream serve`` in a subprocess).
+"""The server under load with the scripted backend (``claudewire serve`` in a subprocess).
 
     python bench/server_scripted.py [--streams N]
 
@@ -54,7 +54,7 @@ async def main(streams: int) -> None:
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     sock.close()
-    server = subprocess.Popen([sys.executable, "-m", "claudestream.cli", "serve", "--backend", "scripted", "--faults",
+    server = subprocess.Popen([sys.executable, "-m", "claudewire.cli", "serve", "--backend", "scripted", "--faults",
                                "--port", str(port), "--log-level", "warning"], stderr=subprocess.PIPE, text=True)
     try:
         for _ in range(100):
@@ -69,7 +69,7 @@ async def main(streams: int) -> None:
         print(f"one stream: {events:,} events in {elapsed:.2f} s = {events / elapsed:,.0f} events/s")
         words = " ".join(f"w{i}" for i in range(WORDS))
         start = time.perf_counter()
-        results = await asyncio.gather(*(one_stream(port, f"{i} {words}", {"x-claudestream-delay-ms": "20"}) for i in range(streams)))
+        results = await asyncio.gather(*(one_stream(port, f"{i} {words}", {"x-claudewire-delay-ms": "20"}) for i in range(streams)))
         wall = time.perf_counter() - start
         ttfb = sorted(r[0] for r in results)
         total = sum(r[2] for r in results)

@@ -30,8 +30,8 @@ def vector(request: pytest.FixtureRequest) -> tuple[str, bytes, dict]:
 import os  # noqa: E402
 from collections.abc import Iterator  # noqa: E402
 
-from claudestream.server.backends.scripted import ScriptedBackend  # noqa: E402
-from claudestream.server.run import ServerThread  # noqa: E402
+from claudewire.server.backends.scripted import ScriptedBackend  # noqa: E402
+from claudewire.server.run import ServerThread  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -44,9 +44,9 @@ def scripted_server() -> Iterator[ServerThread]:
 @pytest.fixture(scope="session")
 def local_backend():
     """The real SmolLM2 model. Its absence is a failure, not a skip: CI installs it."""
-    from claudestream.server.backends.local import LocalBackend
+    from claudewire.server.backends.local import LocalBackend
 
-    return LocalBackend(n_ctx=int(os.environ.get("CLAUDESTREAM_TEST_N_CTX", "2048")))
+    return LocalBackend(n_ctx=int(os.environ.get("CLAUDEWIRE_TEST_N_CTX", "2048")))
 
 
 @pytest.fixture(scope="session")

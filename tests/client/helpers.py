@@ -6,7 +6,7 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
-import claudestream
+import claudewire
 
 KEY = "sk-ant-api03-SECRET-never-shown-0123456789"
 KINDS = ["sync", "async"]
@@ -27,7 +27,7 @@ class Outcome:
 
 
 def client(kind: str, server: Any, **options: Any) -> Any:
-    cls = claudestream.Anthropic if kind == "sync" else claudestream.AsyncAnthropic
+    cls = claudewire.Anthropic if kind == "sync" else claudewire.AsyncAnthropic
     options.setdefault("api_key", KEY)
     return cls(base_url=server.base_url, **options)
 
@@ -53,7 +53,7 @@ def stream(kind: str, server: Any, *, options: dict | None = None, events: bool 
                 out.snapshot = s.current_message_snapshot
                 if stop_after is None:
                     out.message = s.get_final_message()
-        except claudestream.APIError as exc:
+        except claudewire.APIError as exc:
             out.error = exc
         return out
 
@@ -71,7 +71,7 @@ def stream(kind: str, server: Any, *, options: dict | None = None, events: bool 
                 out.snapshot = s.current_message_snapshot
                 if stop_after is None:
                     out.message = await s.get_final_message()
-        except claudestream.APIError as exc:
+        except claudewire.APIError as exc:
             out.error = exc
 
     asyncio.run(run())
@@ -93,5 +93,5 @@ def call(kind: str, server: Any, method: str, *args: Any, options: dict | None =
             return await result if asyncio.iscoroutine(result) or hasattr(result, "__await__") else result
 
         return asyncio.run(run())
-    except claudestream.APIError as exc:
+    except claudewire.APIError as exc:
         return exc

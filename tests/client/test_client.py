@@ -10,8 +10,8 @@ import uuid
 import httpx2
 import pytest
 
-import claudestream
-from claudestream.client._base import retry_delay
+import claudewire
+from claudewire.client._base import retry_delay
 
 from .helpers import KEY, KINDS, call, client, params, stream
 
@@ -59,7 +59,7 @@ def test_tool_use_and_thinking_events(kind, scripted_server) -> None:
 def test_create_count_tokens_and_models(kind, scripted_server) -> None:
     message = call(kind, scripted_server, "messages.create", **params("hi there", temperature=0.2, top_k=5,
                                                                      extra_query={"beta": "true"}, extra_body={"metadata": {"user_id": "u"}}))
-    assert isinstance(message, claudestream.types.Message) and message.content[0].text == "hi there"
+    assert isinstance(message, claudewire.types.Message) and message.content[0].text == "hi there"
     assert message._request_id.startswith("req_")
     assert call(kind, scripted_server, "messages.count_tokens", model="claude-sonnet-4-6",
                 messages=[{"role": "user", "content": "a b c"}]).input_tokens == 3
@@ -97,23 +97,23 @@ def test_raw_stream_from_create(kind, scripted_server) -> None:
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_retries_then_success(kind, scripted_server) -> None:
-    headers = {"x-claudestream-fault": "overloaded; times=2", "x-claudestream-fault-id": uuid.uuid4().hex}
+    headers = {"x-claudewire-fault": "overloaded; times=2", "x-claudewire-fault-id": uuid.uuid4().hex}
     out = stream(kind, scripted_server, **params(extra_headers=headers))
     assert out.error is None and out.text == "one two three four five"
-    headers = {"x-claudestream-fault": "overloaded; times=3", "x-claudestream-fault-id": uuid.uuid4().hex}
+    headers = {"x-claudewire-fault": "overloaded; times=3", "x-claudewire-fault-id": uuid.uuid4().hex}
     out = stream(kind, scripted_server, options={"max_retries": 2}, **params(extra_headers=headers))
-    assert isinstance(out.error, claudestream.OverloadedError) and out.error.status_code == 529
+    assert isinstance(out.error, claudewire.OverloadedError) and out.error.status_code == 529
 
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_retry_after_is_honoured(kind, scripted_server) -> None:
-    headers = {"x-claudestream-fault": "rate_limit; times=1", "x-claudestream-fault-id": uuid.uuid4().hex}
+    headers = {"x-claudewire-fault": "rate_limit; times=1", "x-claudewire-fault-id": uuid.uuid4().hex}
     start = time.monotonic()
     message = call(kind, scripted_server, "messages.create", **params(extra_headers=headers))
     assert message.content[0].text and time.monotonic() - start >= 1.0
     error = call(kind, scripted_server, "messages.create", options={"max_retries": 0},
-                 **params(extra_headers={"x-claudestream-fault": "rate_limit"}))
-    assert isinstance(error, claudestream.RateLimitError) and error.type == "rate_limit_error"
+                 **params(extra_headers={"x-claudewire-fault": "rate_limit"}))
+    assert isinstance(error, claudewire.RateLimitError) and error.type == "rate_limit_error"
 
 
 def test_retry_delay_rules() -> None:
@@ -143,17 +143,17 @@ def test_retry_delay_rules() -> None:
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_in_band_error_raises_by_type_with_partial(kind, scripted_server) -> None:
-    out = stream(kind, scripted_server, **params(SENTENCE, extra_headers={"x-claudestream-fault": "error_after=3"}))
+    out = stream(kind, scripted_server, **params(SENTENCE, extra_headers={"x-claudewire-fault": "error_after=3"}))
     error = out.error
-    assert isinstance(error, claudestream.OverloadedError) and isinstance(error, claudestream.APIStatusError)
+    assert isinstance(error, claudewire.OverloadedError) and isinstance(error, claudewire.APIStatusError)
     assert error.type == "overloaded_error" and error.status_code == 529 and error.request_id.startswith("req_")
     assert error.partial_message.content[0].text == "one two three" and out.text == "one two three"
 
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_cut_stream_is_incomplete_with_partial(kind, scripted_server) -> None:
-    out = stream(kind, scripted_server, **params(SENTENCE, extra_headers={"x-claudestream-fault": "disconnect_after=2"}))
-    assert isinstance(out.error, claudestream.IncompleteStreamError) and isinstance(out.error, claudestream.APIConnectionError)
+    out = stream(kind, scripted_server, **params(SENTENCE, extra_headers={"x-claudewire-fault": "disconnect_after=2"}))
+    assert isinstance(out.error, claudewire.IncompleteStreamError) and isinstance(out.error, claudewire.APIConnectionError)
     assert out.error.partial_message.content[0].text == "one two"
 
 
@@ -161,15 +161,15 @@ def test_cut_stream_is_incomplete_with_partial(kind, scripted_server) -> None:
 def test_pings_keep_a_stalled_stream_alive(kind, scripted_server) -> None:
     # Silence of 1.5 s, pings every 0.3 s, idle timeout 1 s: the pings count, the stream completes.
     out = stream(kind, scripted_server, options={"idle_timeout": 1.0},
-                 **params(SENTENCE, extra_headers={"x-claudestream-fault": "stall_after=2; seconds=1.5"}))
+                 **params(SENTENCE, extra_headers={"x-claudewire-fault": "stall_after=2; seconds=1.5"}))
     assert out.error is None and out.text == SENTENCE
 
 
 @pytest.fixture(scope="module")
 def quiet_server():
     """Pings only every 30 s, so a stall is real silence."""
-    from claudestream.server.backends.scripted import ScriptedBackend
-    from claudestream.server.run import ServerThread
+    from claudewire.server.backends.scripted import ScriptedBackend
+    from claudewire.server.run import ServerThread
 
     with ServerThread(ScriptedBackend(), faults=True, ping_interval=30) as server:
         yield server
@@ -179,8 +179,8 @@ def quiet_server():
 def test_idle_timeout_raises_with_partial(kind, quiet_server) -> None:
     start = time.monotonic()
     out = stream(kind, quiet_server, options={"idle_timeout": 0.5, "max_retries": 0},
-                 **params(SENTENCE, extra_headers={"x-claudestream-fault": "stall_after=2; seconds=3"}))
-    assert isinstance(out.error, claudestream.APITimeoutError)
+                 **params(SENTENCE, extra_headers={"x-claudewire-fault": "stall_after=2; seconds=3"}))
+    assert isinstance(out.error, claudewire.APITimeoutError)
     assert out.error.partial_message.content[0].text == "one two"
     assert time.monotonic() - start < 2.5
 
@@ -188,8 +188,8 @@ def test_idle_timeout_raises_with_partial(kind, quiet_server) -> None:
 @pytest.mark.parametrize("kind", KINDS)
 def test_total_deadline(kind, scripted_server) -> None:
     out = stream(kind, scripted_server, options={"stream_timeout": 0.5},
-                 **params(SENTENCE, extra_headers={"x-claudestream-delay-ms": "200"}))
-    assert isinstance(out.error, claudestream.APITimeoutError) and "deadline" in out.error.message
+                 **params(SENTENCE, extra_headers={"x-claudewire-delay-ms": "200"}))
+    assert isinstance(out.error, claudewire.APITimeoutError) and "deadline" in out.error.message
     assert 0 < len(out.error.partial_message.content[0].text) < len(SENTENCE)
 
 
@@ -209,7 +209,7 @@ def test_connection_refused_is_ours(kind) -> None:
         base_url = "http://127.0.0.1:9"
 
     out = stream(kind, Nowhere, options={"max_retries": 1}, **params())
-    assert isinstance(out.error, claudestream.APIConnectionError) and not isinstance(out.error, claudestream.APIStatusError)
+    assert isinstance(out.error, claudewire.APIConnectionError) and not isinstance(out.error, claudewire.APIStatusError)
     assert KEY not in str(out.error) and KEY not in repr(out.error)
 
 
@@ -249,17 +249,17 @@ def test_long_non_streaming_request_must_stream(scripted_server) -> None:
 @pytest.mark.parametrize("kind", KINDS)
 def test_status_errors_from_the_real_server(kind, scripted_server) -> None:
     cases = [
-        (params(messages=[]), claudestream.BadRequestError, 400),
-        (params(model="claude-none"), claudestream.NotFoundError, 404),
-        (params(extra_headers={"x-claudestream-fault": "overloaded"}), claudestream.OverloadedError, 529),
-        (params(extra_headers={"x-claudestream-fault": "rate_limit"}), claudestream.RateLimitError, 429),
+        (params(messages=[]), claudewire.BadRequestError, 400),
+        (params(model="claude-none"), claudewire.NotFoundError, 404),
+        (params(extra_headers={"x-claudewire-fault": "overloaded"}), claudewire.OverloadedError, 529),
+        (params(extra_headers={"x-claudewire-fault": "rate_limit"}), claudewire.RateLimitError, 429),
     ]
     for body, cls, status in cases:
         error = call(kind, scripted_server, "messages.create", options={"max_retries": 0}, **body)
         assert type(error) is cls and error.status_code == status and error.request_id.startswith("req_")
         assert error.body["error"]["type"] == error.type and error.message.startswith(f"Error code: {status}")
     big = call(kind, scripted_server, "messages.create", **params("x" * (33 * 1024 * 1024)))
-    assert isinstance(big, claudestream.RequestTooLargeError)
+    assert isinstance(big, claudewire.RequestTooLargeError)
 
 
 @pytest.mark.parametrize(("status", "cls"), [(401, "AuthenticationError"), (403, "PermissionDeniedError"), (409, "ConflictError"),
@@ -272,14 +272,14 @@ def test_status_mapping(status: int, cls: str) -> None:
     def handler(request: httpx2.Request) -> httpx2.Response:
         return httpx2.Response(status, json=body, headers={"request-id": "req_x", "x-should-retry": "false"})
 
-    c = claudestream.Anthropic(api_key=KEY, base_url="http://test", http_client=httpx2.Client(transport=httpx2.MockTransport(handler)))
-    with pytest.raises(claudestream.APIStatusError) as info:
+    c = claudewire.Anthropic(api_key=KEY, base_url="http://test", http_client=httpx2.Client(transport=httpx2.MockTransport(handler)))
+    with pytest.raises(claudewire.APIStatusError) as info:
         c.messages.create(**params())
     assert type(info.value).__name__ == cls and info.value.status_code == status and info.value.type == "some_error"
 
 
 def test_exception_tree() -> None:
-    c = claudestream
+    c = claudewire
     assert issubclass(c.APITimeoutError, c.APIConnectionError) and issubclass(c.APIConnectionError, c.APIError)
     assert issubclass(c.IncompleteStreamError, c.APIConnectionError)
     for name in ("BadRequestError", "AuthenticationError", "PermissionDeniedError", "NotFoundError", "ConflictError",

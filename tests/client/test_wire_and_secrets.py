@@ -18,8 +18,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-import claudestream
-from claudestream.server.run import ServerThread
+import claudewire
+from claudewire.server.run import ServerThread
 
 from ..conftest import load_vector, vector_names
 from ..protocol.chunkings import bytewise, inside_multibyte, random_splits
@@ -138,9 +138,9 @@ def test_connection_broken_mid_body(kind, raw_server) -> None:
     cut = body.index(b"event: content_block_stop")
     raw_server.pieces, raw_server.break_after = [body[:cut]], True
     out = stream(kind, raw_server, options={"max_retries": 0}, **params())
-    assert isinstance(out.error, claudestream.APIConnectionError)
+    assert isinstance(out.error, claudewire.APIConnectionError)
     assert out.error.partial_message.content[0].text == "Hello!"
-    assert out.error.__cause__ is not None and type(out.error).__module__.startswith("claudestream")
+    assert out.error.__cause__ is not None and type(out.error).__module__.startswith("claudewire")
 
 
 def test_protocol_error_in_a_stream_is_typed(raw_server) -> None:
@@ -150,24 +150,24 @@ def test_protocol_error_in_a_stream_is_typed(raw_server) -> None:
         b'event: content_block_delta\ndata: {"type":"content_block_delta","index":4,"delta":{"type":"text_delta","text":"x"}}\n\n'
     ], False
     out = stream("sync", raw_server, **params())
-    assert isinstance(out.error, claudestream.StreamProtocolError) and "index 4" in str(out.error)
+    assert isinstance(out.error, claudewire.StreamProtocolError) and "index 4" in str(out.error)
 
 
 def test_the_key_never_appears(scripted_server, caplog, capfd) -> None:
     caplog.set_level(logging.DEBUG)
-    for name in ("httpx2", "httpcore", "httpcore2", "claudestream", "uvicorn"):
+    for name in ("httpx2", "httpcore", "httpcore2", "claudewire", "uvicorn"):
         logging.getLogger(name).setLevel(logging.DEBUG)
     seen: list[str] = []
     for kind in KINDS:
         c = client(kind, scripted_server)
         seen += [repr(c), str(c), repr(c._options), repr(c._options.api_key)]
-        out = stream(kind, scripted_server, **params(extra_headers={"x-claudestream-fault": "error_after=1"}))
+        out = stream(kind, scripted_server, **params(extra_headers={"x-claudewire-fault": "error_after=1"}))
         seen += [str(out.error), repr(out.error), repr(out.error.body), repr(out.error.partial_message)]
         out = stream(kind, scripted_server, options={"max_retries": 0}, **params(model="nope"))
         seen += [str(out.error), repr(out.error), repr(out.error.response)]
     try:
         asyncio.run(_refused())
-    except claudestream.APIConnectionError as exc:
+    except claudewire.APIConnectionError as exc:
         seen += [str(exc), repr(exc)]
     captured = capfd.readouterr()
     everything = "\n".join(seen) + caplog.text + captured.out + captured.err
@@ -176,14 +176,14 @@ def test_the_key_never_appears(scripted_server, caplog, capfd) -> None:
 
 
 async def _refused() -> None:
-    c = claudestream.AsyncAnthropic(api_key=KEY, base_url="http://127.0.0.1:9", max_retries=0)
+    c = claudewire.AsyncAnthropic(api_key=KEY, base_url="http://127.0.0.1:9", max_retries=0)
     await c.messages.count_tokens(model="m", messages=[])
 
 
 def test_the_key_never_appears_in_cli_output(scripted_server) -> None:
     env = {"ANTHROPIC_API_KEY": KEY, "ANTHROPIC_BASE_URL": scripted_server.base_url, "PATH": "/usr/bin:/bin"}
     for args in (["hello key"], ["hello", "--raw"], ["hello", "--json"], ["hello", "--model", "nope"]):
-        done = subprocess.run([sys.executable, "-m", "claudestream.cli", "chat", *args], capture_output=True, text=True, env=env, timeout=60)
+        done = subprocess.run([sys.executable, "-m", "claudewire.cli", "chat", *args], capture_output=True, text=True, env=env, timeout=60)
         assert KEY not in done.stdout + done.stderr
     assert "NotFoundError" in done.stderr and done.returncode == 1 and "Traceback" not in done.stderr
 

@@ -1,5 +1,5 @@
 """The guide's code, unchanged, against the embedded server: with the official SDK, and with
-claudestream where only the import differs. Real processes, real HTTP, the real model."""
+claudewire where only the import differs. Real processes, real HTTP, the real model."""
 
 from __future__ import annotations
 
@@ -22,9 +22,9 @@ def run(script: Path, server, **env: str) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.parametrize("name", NAMES)
-@pytest.mark.parametrize("flavour", ["anthropic_sdk", "claudestream"])
+@pytest.mark.parametrize("flavour", ["anthropic_sdk", "claudewire"])
 def test_guide_examples_run_unchanged(flavour: str, name: str, local_server) -> None:
-    script = EXAMPLES / name if flavour == "anthropic_sdk" else EXAMPLES / "claudestream" / name
+    script = EXAMPLES / name if flavour == "anthropic_sdk" else EXAMPLES / "claudewire" / name
     done = run(script, local_server)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip()
@@ -37,14 +37,14 @@ def test_guide_examples_run_unchanged(flavour: str, name: str, local_server) -> 
 
 def test_examples_differ_only_in_the_import() -> None:
     for name in NAMES:
-        ours = (EXAMPLES / "claudestream" / name).read_text().splitlines()
+        ours = (EXAMPLES / "claudewire" / name).read_text().splitlines()
         theirs = (EXAMPLES / name).read_text().splitlines()
         changed = [(a, b) for a, b in zip(theirs, ours, strict=True) if a != b]
-        assert len(changed) == 1 and "claudestream" in changed[0][1]
+        assert len(changed) == 1 and "claudewire" in changed[0][1]
 
 
 def test_complete_example_reports_an_api_error(scripted_server) -> None:
-    for folder in (EXAMPLES, EXAMPLES / "claudestream"):
+    for folder in (EXAMPLES, EXAMPLES / "claudewire"):
         done = run(folder / "complete_streaming_example.py", scripted_server, ANTHROPIC_BASE_URL=scripted_server.base_url + "/nowhere")
         assert done.returncode == 1 and "API error: 404" in done.stdout
 
@@ -54,7 +54,7 @@ def test_complete_example_reports_an_api_error(scripted_server) -> None:
 
 def cli(*args: str, env: dict[str, str] | None = None, **kwargs) -> subprocess.CompletedProcess:
     environment = {k: v for k, v in os.environ.items() if k not in ("ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL")}
-    return subprocess.run([sys.executable, "-m", "claudestream.cli", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "claudewire.cli", *args], capture_output=True, text=True,
                           env={**environment, **(env or {})}, timeout=180, **kwargs)
 
 
@@ -88,8 +88,8 @@ def test_chat_errors_are_one_line(scripted_server) -> None:
 def test_ctrl_c_stops_at_once_and_keeps_the_text(scripted_server) -> None:
     env = {**os.environ, "ANTHROPIC_API_KEY": "sk-ant-x", "ANTHROPIC_BASE_URL": scripted_server.base_url}
     words = " ".join(f"w{i}" for i in range(200))
-    env["ANTHROPIC_CUSTOM_HEADERS"] = "x-claudestream-delay-ms: 100"  # slow deltas, so there is time to interrupt
-    proc = subprocess.Popen([sys.executable, "-m", "claudestream.cli", "chat", words, "--max-tokens", "500"],
+    env["ANTHROPIC_CUSTOM_HEADERS"] = "x-claudewire-delay-ms: 100"  # slow deltas, so there is time to interrupt
+    proc = subprocess.Popen([sys.executable, "-m", "claudewire.cli", "chat", words, "--max-tokens", "500"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     time.sleep(2.0)
     proc.send_signal(signal.SIGINT)
@@ -102,4 +102,4 @@ def test_serve_without_the_local_extra_says_what_to_install(tmp_path) -> None:
     (tmp_path / "llama_cpp.py").write_text("raise ImportError('hidden for this test', name='llama_cpp')\n")
     env = {"PYTHONPATH": str(tmp_path)}
     done = cli("serve", "--backend", "local", "--port", "0", env=env)
-    assert done.returncode == 2 and "claudestream[local]" in done.stderr and len(done.stderr.strip().splitlines()) == 1
+    assert done.returncode == 2 and "claudewire[local]" in done.stderr and len(done.stderr.strip().splitlines()) == 1

@@ -28,13 +28,13 @@ for await (const model of client.models.list({ limit: 5 })) report.models.push(m
 
 try {
   await client.messages.create({ model: 'claude-sonnet-4-6', max_tokens: 10, messages: [{ role: 'user', content: 'x' }] },
-    { headers: { 'x-claudestream-fault': 'overloaded' } });
+    { headers: { 'x-claudewire-fault': 'overloaded' } });
 } catch (e) {
   report.error = { name: e.constructor.name, status: e.status };
 }
 try {
   const broken = client.messages.stream({ model: 'claude-sonnet-4-6', max_tokens: 100, messages: [{ role: 'user', content: 'one two three four' }] },
-    { headers: { 'x-claudestream-fault': 'error_after=2' } });
+    { headers: { 'x-claudewire-fault': 'error_after=2' } });
   await broken.finalMessage();
 } catch (e) {
   report.in_band = { name: e.constructor.name, message: String(e.message) };

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from claudestream.protocol import (
+from claudewire.protocol import (
     EventStreamParser,
     InvalidToolInput,
     MalformedEvent,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from claudestream.protocol import EventStreamParser, ServerSentEvent, SSEDecoder, encode_event
+from claudewire.protocol import EventStreamParser, ServerSentEvent, SSEDecoder, encode_event
 
 from ..conftest import load_vector, vector_names
 
@@ -51,7 +51,7 @@ def test_snapshot_after_each_event_equals_a_fresh_fold(name: str) -> None:
     body, _ = load_vector(name)
     sses, _ = decode_all([body])
     live = EventStreamParser()
-    from claudestream.protocol import decode_event
+    from claudewire.protocol import decode_event
 
     for k, sse in enumerate(sses):
         live.accumulator.feed(decode_event(sse))

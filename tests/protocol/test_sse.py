@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from claudestream.protocol import EventTooLarge, ServerSentEvent, SSEDecoder, encode_comment, encode_event
+from claudewire.protocol import EventTooLarge, ServerSentEvent, SSEDecoder, encode_comment, encode_event
 
 from .chunkings import bytewise
 

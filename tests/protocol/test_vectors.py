@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from claudestream.protocol import EventStreamParser
+from claudewire.protocol import EventStreamParser
 
 from .chunkings import chunkings, line_endings
 

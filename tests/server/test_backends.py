@@ -10,9 +10,9 @@ import time
 import anthropic
 import pytest
 
-from claudestream.server.backends.base import StopSequenceFilter
-from claudestream.server.backends.local import LocalBackend
-from claudestream.server.run import ServerThread
+from claudewire.server.backends.base import StopSequenceFilter
+from claudewire.server.backends.local import LocalBackend
+from claudewire.server.run import ServerThread
 
 from .test_wire import ok_body, post, split_events
 
@@ -83,7 +83,7 @@ def test_two_hundred_concurrent_streams(scripted_server) -> None:
     async def one(client: anthropic.AsyncAnthropic, i: int) -> tuple[int, str, str]:
         prompt = f"stream {i} says {i * 7} and {i * 13}"
         async with client.messages.stream(model="claude-sonnet-4-6", max_tokens=64, messages=[{"role": "user", "content": prompt}],
-                                          extra_headers={"x-claudestream-delay-ms": "5"}) as stream:
+                                          extra_headers={"x-claudewire-delay-ms": "5"}) as stream:
             text = "".join([t async for t in stream.text_stream])
             message = await stream.get_final_message()
         return i, prompt, text if message.stop_reason == "end_turn" else "incomplete"
@@ -213,7 +213,7 @@ def test_stop_sequence_filter_holds_back_prefixes() -> None:
 
 
 def test_local_backend_unavailable_message() -> None:
-    from claudestream.server.backends.registry import BackendUnavailable, load_backend
+    from claudewire.server.backends.registry import BackendUnavailable, load_backend
 
     with pytest.raises(BackendUnavailable, match="unknown backend"):
         load_backend("nope")

@@ -72,7 +72,7 @@ def test_guide_curl_command(server_name: str, request: pytest.FixtureRequest) ->
     assert status == 200
     assert headers["content-type"] == "text/event-stream; charset=utf-8"
     assert re.fullmatch(r"req_011C\w{22}", headers["request-id"])
-    assert headers["x-claudestream-backend"] == server.backend.model.id
+    assert headers["x-claudewire-backend"] == server.backend.model.id
     events = split_events(payload)
     check_grammar(events)
     text = "".join(d["delta"]["text"] for n, d in events if n == "content_block_delta")
@@ -109,7 +109,7 @@ def test_models_paging_and_retrieve(scripted_server) -> None:
     client = anthropic.Anthropic(base_url=scripted_server.base_url, api_key="k")
     everything = [m.id for m in client.models.list(limit=4)]  # auto-paging walks after_id
     assert everything[:3] == ["claude-sonnet-4-6", "claude-opus-4-6", "claude-opus-4-5"]
-    assert {"claude-haiku-4-5", "claudestream-scripted"} <= set(everything) and len(everything) == len(set(everything))
+    assert {"claude-haiku-4-5", "claudewire-scripted"} <= set(everything) and len(everything) == len(set(everything))
     first = client.models.list(limit=2)
     assert first.has_more and first.first_id == "claude-sonnet-4-6" and first.last_id == "claude-opus-4-6"
     back = httpx2.get(f"{scripted_server.base_url}/v1/models?before_id=claude-opus-4-5&limit=5&beta=true",
@@ -206,8 +206,8 @@ def test_any_anthropic_version_and_either_key_header(scripted_server) -> None:
 
 
 def test_auth_with_a_server_key() -> None:
-    from claudestream.server.backends.scripted import ScriptedBackend
-    from claudestream.server.run import ServerThread
+    from claudewire.server.backends.scripted import ScriptedBackend
+    from claudewire.server.run import ServerThread
 
     with ServerThread(ScriptedBackend(), api_key="sk-ant-server-secret") as server:
         base = {"anthropic-version": "2023-06-01"}

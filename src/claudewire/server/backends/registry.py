@@ -6,8 +6,8 @@ import importlib
 from typing import Any
 
 BACKENDS = {
-    "local": ("claudestream.server.backends.local", "LocalBackend", "pip install 'claudestream[local]' (or: scripts/setup local)"),
-    "scripted": ("claudestream.server.backends.scripted", "ScriptedBackend", ""),
+    "local": ("claudewire.server.backends.local", "LocalBackend", "pip install 'claudewire[local]' (or: scripts/setup local)"),
+    "scripted": ("claudewire.server.backends.scripted", "ScriptedBackend", ""),
 }
 
 

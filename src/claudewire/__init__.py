@@ -1,7 +1,7 @@
-"""claudestream: stream Claude Messages API responses end to end.
+"""claudewire: stream Claude Messages API responses end to end.
 
-``import claudestream as anthropic`` runs code written for the official SDK; the
-protocol core (``claudestream.protocol``) is usable on its own, with no I/O.
+``import claudewire as anthropic`` runs code written for the official SDK; the
+protocol core (``claudewire.protocol``) is usable on its own, with no I/O.
 """
 
 from . import types

@@ -55,7 +55,7 @@ class LocalBackend:
         self.formatter = Jinja2ChatFormatter(meta["tokenizer.chat_template"], eos_token="<|im_end|>", bos_token="<|im_start|>")
         self.end_tokens = {self.llm.token_eos(), *self.llm.tokenize(b"<|im_end|>", add_bos=False, special=True)}
         self._lock = asyncio.Lock()
-        self._executor = ThreadPoolExecutor(1, thread_name_prefix="claudestream-llama")
+        self._executor = ThreadPoolExecutor(1, thread_name_prefix="claudewire-llama")
         self.tokens_generated = 0  # for tests and metrics: proof the model stops computing
         self.active = 0
 

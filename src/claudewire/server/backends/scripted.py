@@ -53,7 +53,7 @@ def tool_input(schema: dict[str, Any] | None) -> dict[str, Any]:
 
 class ScriptedBackend:
     def __init__(self) -> None:
-        self.model = ModelEntry("claudestream-scripted", "claudestream scripted echo", "2026-11-25T00:00:00Z", 128_000, 1_000_000)
+        self.model = ModelEntry("claudewire-scripted", "claudewire scripted echo", "2026-11-25T00:00:00Z", 128_000, 1_000_000)
 
     async def count_tokens(self, params: MessageCountTokensParams) -> int:
         return count_tokens(params)

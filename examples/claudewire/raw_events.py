@@ -1,4 +1,4 @@
-import claudestream as anthropic
+import claudewire as anthropic
 
 client = anthropic.Anthropic()
 

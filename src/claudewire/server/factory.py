@@ -10,10 +10,10 @@ from starlette.applications import Starlette
 from .app import create_app
 from .backends.registry import load_backend
 
-ENV = "CLAUDESTREAM_SERVE_OPTIONS"
+ENV = "CLAUDEWIRE_SERVE_OPTIONS"
 
 
 def app_from_env() -> Starlette:
     options = json.loads(os.environ.get(ENV, "{}"))
     backend = load_backend(options.pop("backend", "local"))
-    return create_app(backend, api_key=os.environ.get("CLAUDESTREAM_SERVER_API_KEY") or None, **options)
+    return create_app(backend, api_key=os.environ.get("CLAUDEWIRE_SERVER_API_KEY") or None, **options)

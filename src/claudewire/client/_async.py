@@ -21,7 +21,7 @@ from .streaming import AsyncMessageStream, AsyncMessageStreamManager, AsyncStrea
 
 NO_LOOP = (
     "AsyncAnthropic must be used inside a running event loop: put the calls in an `async def main()` "
-    "and run it with asyncio.run(main()). For blocking code, use claudestream.Anthropic instead."
+    "and run it with asyncio.run(main()). For blocking code, use claudewire.Anthropic instead."
 )
 
 

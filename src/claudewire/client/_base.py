@@ -118,7 +118,7 @@ class ClientOptions:
             "accept": "application/json",
             "content-type": "application/json",
             "anthropic-version": self.api_version,
-            "user-agent": f"claudestream/{__version__}",
+            "user-agent": f"claudewire/{__version__}",
             "x-stainless-lang": "python",
             "x-stainless-async": "async:asyncio" if async_ else "false",
         }

@@ -1,5 +1,5 @@
 import asyncio
-from claudestream import AsyncAnthropic
+from claudewire import AsyncAnthropic
 
 async def main():
     client = AsyncAnthropic()

@@ -1,9 +1,9 @@
 """Fault injection (only with ``--faults``), driven by request headers.
 
-``x-claudestream-fault``: ``overloaded`` | ``rate_limit`` (before the stream),
+``x-claudewire-fault``: ``overloaded`` | ``rate_limit`` (before the stream),
 ``error_after=N`` | ``disconnect_after=N`` | ``stall_after=N; seconds=S`` (after N deltas),
-each optionally with ``; times=N`` and an ``x-claudestream-fault-id`` header so only the
-first N requests with that id fail. ``x-claudestream-delay-ms: D`` paces the deltas.
+each optionally with ``; times=N`` and an ``x-claudewire-fault-id`` header so only the
+first N requests with that id fail. ``x-claudewire-delay-ms: D`` paces the deltas.
 """
 
 from __future__ import annotations
@@ -31,12 +31,12 @@ class Fault:
 def parse_fault(value: str) -> Fault:
     parts = [p.strip() for p in value.split(";") if p.strip()]
     if not parts:
-        raise invalid("x-claudestream-fault: empty value")
+        raise invalid("x-claudewire-fault: empty value")
     head, *options = parts
     kind, _, number = head.partition("=")
     kind = kind.strip()
     if kind not in KINDS:
-        raise invalid(f"x-claudestream-fault: unknown fault {kind!r}; expected one of: {', '.join(KINDS)}")
+        raise invalid(f"x-claudewire-fault: unknown fault {kind!r}; expected one of: {', '.join(KINDS)}")
     fields: dict[str, Any] = {}
     try:
         if kind in ("error_after", "disconnect_after", "stall_after"):
@@ -51,9 +51,9 @@ def parse_fault(value: str) -> Fault:
             elif name == "seconds" and kind == "stall_after":
                 fields["seconds"] = float(raw)
             else:
-                raise invalid(f"x-claudestream-fault: unknown option {name!r} for {kind}")
+                raise invalid(f"x-claudewire-fault: unknown option {name!r} for {kind}")
     except ValueError:
-        raise invalid(f"x-claudestream-fault: bad number in {value!r}") from None
+        raise invalid(f"x-claudewire-fault: bad number in {value!r}") from None
     return Fault(kind, **fields)
 
 
@@ -64,17 +64,17 @@ class FaultPlan:
         self.seen: Counter[str] = Counter()
 
     def select(self, headers: Any) -> tuple[Fault | None, float]:
-        raw = headers.get("x-claudestream-fault")
-        delay_raw = headers.get("x-claudestream-delay-ms")
+        raw = headers.get("x-claudewire-fault")
+        delay_raw = headers.get("x-claudewire-delay-ms")
         try:
             delay = max(0.0, float(delay_raw) / 1000) if delay_raw else 0.0
         except ValueError:
-            raise invalid(f"x-claudestream-delay-ms: not a number: {delay_raw!r}") from None
+            raise invalid(f"x-claudewire-delay-ms: not a number: {delay_raw!r}") from None
         if not raw:
             return None, delay
         fault = parse_fault(raw)
         if fault.times is not None:
-            fault_id = headers.get("x-claudestream-fault-id")
+            fault_id = headers.get("x-claudewire-fault-id")
             if fault_id is not None:
                 self.seen[fault_id] += 1
                 if self.seen[fault_id] > fault.times:

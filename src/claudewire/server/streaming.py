@@ -14,7 +14,7 @@ from ..protocol.sse import encode_event
 from .errors import APIErrorResponse
 from .faults import CUT
 
-log = logging.getLogger("claudestream.server")
+log = logging.getLogger("claudewire.server")
 PING = b'event: ping\ndata: {"type": "ping"}\n\n'
 _encode = msgspec.json.Encoder().encode
 

@@ -1,4 +1,4 @@
-"""The ``claudestream`` command: ``serve`` a Messages API, or ``chat`` with a streamed reply.
+"""The ``claudewire`` command: ``serve`` a Messages API, or ``chat`` with a streamed reply.
 
 ``chat`` always goes the real way: SSE over HTTP through the client. With
 ANTHROPIC_API_KEY set it talks to ANTHROPIC_BASE_URL (or the API); without one it starts
@@ -18,16 +18,16 @@ DEFAULT_MODEL = "claude-sonnet-4-6"
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="claudestream", description="Stream Claude Messages API responses end to end.")
+    parser = argparse.ArgumentParser(prog="claudewire", description="Stream Claude Messages API responses end to end.")
     commands = parser.add_subparsers(dest="command", required=True)
 
     serve = commands.add_parser("serve", help="run a Messages API server")
     serve.add_argument("--backend", default="local", choices=["local", "scripted"])
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8080)
-    serve.add_argument("--api-key", default=None, help="require this key (default: env CLAUDESTREAM_SERVER_API_KEY; none: any key)")
+    serve.add_argument("--api-key", default=None, help="require this key (default: env CLAUDEWIRE_SERVER_API_KEY; none: any key)")
     serve.add_argument("--ping-interval", type=float, default=10.0, metavar="SECONDS")
-    serve.add_argument("--faults", action="store_true", help="honour x-claudestream-fault headers")
+    serve.add_argument("--faults", action="store_true", help="honour x-claudewire-fault headers")
     serve.add_argument("--workers", type=int, default=1)
     serve.add_argument("--log-level", default="info")
 
@@ -52,14 +52,14 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def fail(message: str, code: int = 1) -> int:
-    print(f"claudestream: {message}", file=sys.stderr)
+    print(f"claudewire: {message}", file=sys.stderr)
     return code
 
 
 def serve_command(args: argparse.Namespace) -> int:
     from .server.backends.registry import BackendUnavailable, load_backend
 
-    api_key = args.api_key or os.environ.get("CLAUDESTREAM_SERVER_API_KEY") or None
+    api_key = args.api_key or os.environ.get("CLAUDEWIRE_SERVER_API_KEY") or None
     options = {"ping_interval": args.ping_interval, "faults": args.faults}
     import uvicorn
 
@@ -68,8 +68,8 @@ def serve_command(args: argparse.Namespace) -> int:
 
         os.environ[ENV] = json.dumps({"backend": args.backend, **options})
         if api_key:
-            os.environ["CLAUDESTREAM_SERVER_API_KEY"] = api_key
-        uvicorn.run("claudestream.server.factory:app_from_env", factory=True, host=args.host, port=args.port,
+            os.environ["CLAUDEWIRE_SERVER_API_KEY"] = api_key
+        uvicorn.run("claudewire.server.factory:app_from_env", factory=True, host=args.host, port=args.port,
                     workers=args.workers, log_level=args.log_level)
         return 0
     try:
@@ -78,7 +78,7 @@ def serve_command(args: argparse.Namespace) -> int:
         return fail(str(exc), 2)
     from .server.app import create_app
 
-    print(f"claudestream: serving {backend.model.id} on http://{args.host}:{args.port}", file=sys.stderr)
+    print(f"claudewire: serving {backend.model.id} on http://{args.host}:{args.port}", file=sys.stderr)
     uvicorn.run(create_app(backend, api_key=api_key, **options), host=args.host, port=args.port, log_level=args.log_level)
     return 0
 
@@ -103,7 +103,7 @@ def chat_command(args: argparse.Namespace) -> int:
                 base_url, model_name = stack.enter_context(_embedded_server())
             except RuntimeError as exc:
                 return fail(str(exc), 2)
-            print(f"claudestream: no ANTHROPIC_API_KEY set; answering with the embedded local model {model_name}", file=sys.stderr)
+            print(f"claudewire: no ANTHROPIC_API_KEY set; answering with the embedded local model {model_name}", file=sys.stderr)
             client = Anthropic(base_url=base_url, api_key="embedded")
         stack.callback(client.close)
         out = sys.stdout
@@ -123,7 +123,7 @@ def chat_command(args: argparse.Namespace) -> int:
                             out.flush()
                 except KeyboardInterrupt:
                     stream.close()
-                    print("\nclaudestream: interrupted", file=sys.stderr)
+                    print("\nclaudewire: interrupted", file=sys.stderr)
                     return 130
                 message = stream.get_final_message()
         except APIError as exc:
@@ -148,7 +148,7 @@ def _embedded_server() -> Any:
             from .server.backends.registry import BackendUnavailable, load_backend
             from .server.run import ServerThread
         except ImportError as exc:
-            raise RuntimeError(f"the embedded model needs the server extra ({exc.name}): pip install 'claudestream[local]'") from None
+            raise RuntimeError(f"the embedded model needs the server extra ({exc.name}): pip install 'claudewire[local]'") from None
         try:
             backend = load_backend("local")
         except BackendUnavailable as exc:

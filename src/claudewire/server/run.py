@@ -31,7 +31,7 @@ class ServerThread:
         self.port = sock.getsockname()[1]
         self._sock = sock
         self.server = make_server(self.app, port=self.port)
-        self.thread = threading.Thread(target=self._run, daemon=True, name="claudestream-server")
+        self.thread = threading.Thread(target=self._run, daemon=True, name="claudewire-server")
 
     @property
     def base_url(self) -> str:

@@ -30,7 +30,7 @@ from .faults import CUT, FaultPlan, inject, raise_before_stream
 from .streaming import EventStreamResponse, sse_body, unless_disconnected
 from .validation import validate_count, validate_create
 
-log = logging.getLogger("claudestream.server")
+log = logging.getLogger("claudewire.server")
 MAX_BODY_BYTES = 32 * 1024 * 1024
 _encode = msgspec.json.Encoder().encode
 
@@ -111,7 +111,7 @@ async def create_message(request: Request, config: ServerConfig, request_id: str
     events = backend.stream(params)
     if fault is not None or delay:
         events = inject(events, fault, delay)
-    headers = {"request-id": request_id, "x-claudestream-backend": backend.model.id}
+    headers = {"request-id": request_id, "x-claudewire-backend": backend.model.id}
     try:
         first = await events.__anext__()  # errors before this point are plain HTTP errors
     except BaseException:

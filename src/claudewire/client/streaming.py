@@ -14,10 +14,10 @@ from typing import Any, Generic, TypeVar
 import httpx2
 
 from .._exceptions import APIError, APITimeoutError, IncompleteStreamError, StreamProtocolError, in_band_error
-from ..protocol import EventStreamParser, ProtocolError, SSEError
+from ..protocol import EventStreamParser, ProtocolError
 from ..protocol.events import MessageStreamEvent, TextEvent
 from ..protocol.types import ErrorEvent, Message, TextBlock
-from ._base import connection_error
+from ._transport import connection_error, transport_errors
 
 __all__ = ["Stream", "AsyncStream", "MessageStream", "AsyncMessageStream", "MessageStreamManager", "AsyncMessageStreamManager"]
 
@@ -55,7 +55,7 @@ class StreamCore:
             self.on_bytes(chunk)
         try:
             events = self.parser.feed_raw(chunk) if self.raw else self.parser.feed(chunk)
-        except (ProtocolError, SSEError) as exc:
+        except ProtocolError as exc:
             self.finished = True
             raise StreamProtocolError(str(exc), partial_message=self.snapshot, request_id=self.request_id) from exc
         for i, event in enumerate(events):
@@ -89,7 +89,7 @@ class StreamCore:
     def check_deadline(self) -> None:
         if self.deadline is not None and time.monotonic() > self.deadline:
             self.finished = True
-            raise APITimeoutError("The stream exceeded its total deadline.", partial_message=self.snapshot, request_id=self.request_id)
+            raise APITimeoutError(message="The stream exceeded its total deadline.", partial_message=self.snapshot, request_id=self.request_id)
 
     def remaining(self) -> float | None:
         return None if self.deadline is None else max(0.0, self.deadline - time.monotonic())
@@ -129,12 +129,11 @@ class Stream(_StreamBase, Generic[E]):
     def _events(self) -> Generator[Any, None, None]:
         core = self._core
         try:
-            for chunk in core.response.iter_raw():
-                yield from core.feed(chunk)
-                core.raise_failure()
+            with transport_errors(core.transport_error):
+                for chunk in core.response.iter_raw():
+                    yield from core.feed(chunk)
+                    core.raise_failure()
             core.end()
-        except httpx2.HTTPError as exc:
-            raise core.transport_error(exc) from exc
         finally:
             core.response.close()
 
@@ -169,8 +168,9 @@ class AsyncStream(_StreamBase, Generic[E]):
             chunks = core.response.aiter_raw().__aiter__()
             while True:
                 try:
-                    async with asyncio.timeout(core.remaining()):
-                        chunk = await chunks.__anext__()
+                    with transport_errors(core.transport_error):
+                        async with asyncio.timeout(core.remaining()):
+                            chunk = await chunks.__anext__()
                 except StopAsyncIteration:
                     break
                 except TimeoutError:
@@ -180,8 +180,6 @@ class AsyncStream(_StreamBase, Generic[E]):
                     yield event
                 core.raise_failure()
             core.end()
-        except httpx2.HTTPError as exc:
-            raise core.transport_error(exc) from exc
         finally:
             await core.response.aclose()
 

@@ -16,13 +16,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .errors import ProtocolError
+
 __all__ = ["SSEDecoder", "SSEError", "EventTooLarge", "ServerSentEvent", "encode_event", "encode_comment"]
 
 _BOM = b"\xef\xbb\xbf"
 DEFAULT_MAX_EVENT_BYTES = 64 * 1024 * 1024
 
 
-class SSEError(Exception):
+class SSEError(ProtocolError):
     """The byte stream is not a usable event stream."""
 
 

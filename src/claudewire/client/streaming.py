@@ -47,25 +47,25 @@ class StreamCore:
         except ProtocolError:
             return None
 
-    def feed(self, chunk: bytes) -> list[Any]:
-        """The events to deliver from one chunk. An in-band ``event: error`` ends the list
-        and is kept in ``failure``, to be raised (``raise_failure``) once they are delivered."""
+    def feed(self, chunk: bytes) -> Iterator[Any]:
+        """The events to deliver from one chunk, one at a time, so the snapshot never runs
+        ahead of the event being handled. An in-band ``event: error`` ends them and is kept
+        in ``failure``, to be raised (``raise_failure``) once the earlier ones are delivered."""
         self.check_deadline()
         if self.on_bytes is not None:
             self.on_bytes(chunk)
         try:
-            events = self.parser.feed_raw(chunk) if self.raw else self.parser.feed(chunk)
+            for event in self.parser.iter_events(chunk, raw=self.raw):
+                if type(event) is ErrorEvent:
+                    self.finished = True
+                    self.failure = in_band_error(
+                        event.to_dict(), response=self.response, request_id=self.request_id, partial_message=self.snapshot
+                    )
+                    return
+                yield event
         except ProtocolError as exc:
             self.finished = True
             raise StreamProtocolError(str(exc), partial_message=self.snapshot, request_id=self.request_id) from exc
-        for i, event in enumerate(events):
-            if type(event) is ErrorEvent:
-                self.finished = True
-                self.failure = in_band_error(
-                    event.to_dict(), response=self.response, request_id=self.request_id, partial_message=self.snapshot
-                )
-                return events[:i]
-        return events
 
     def raise_failure(self) -> None:
         if self.failure is not None:

@@ -9,9 +9,9 @@ from typing import Any, Literal, overload
 import httpx2
 
 from .._exceptions import APIConnectionError
+from .._types import NOT_GIVEN
 from ..protocol.types import Message, MessageTokensCount, ModelInfo, RawMessageStreamEvent
 from . import resources as r
-from .._types import NOT_GIVEN
 from ._base import BaseClient
 from ._options import DEFAULT_CONNECTION_LIMITS, DEFAULT_TIMEOUT
 from ._retry import Attempts

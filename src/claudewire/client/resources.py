@@ -10,9 +10,9 @@ from typing import Any, Generic, TypeVar
 
 import msgspec
 
+from .._types import NOT_GIVEN, given
 from ..protocol._model import Decoder, from_builtins
 from ..protocol.types import Message, MessageTokensCount, ModelInfo
-from .._types import NOT_GIVEN, given
 from ._request import Call, build_body, check_nonstreaming
 
 T = TypeVar("T")

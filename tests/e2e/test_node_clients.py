@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from claudewire.server.catalogue import CLAUDE_MODELS
+
 NODE = Path(__file__).resolve().parents[1] / "node"
 
 
@@ -40,7 +42,7 @@ def test_typescript_sdk(node_clients, scripted_server) -> None:
     assert report["final"]["usage"]["output_tokens"] == 3
     assert report["tool"]["type"] == "tool_use" and report["tool"]["input"] == {"city": "example"}
     assert report["raw"][0] == "message_start" and report["raw"][-1] == "message_stop"
-    assert len(report["models"]) == 16
+    assert len(report["models"]) == len(CLAUDE_MODELS) + 1  # every catalogue entry and the backend's own, across pages
     assert report["error"] == {"name": "OverloadedError", "status": 529}
     assert "overloaded" in report["in_band"]["message"].lower()
 

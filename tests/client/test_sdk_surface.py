@@ -218,6 +218,11 @@ def test_attributes_and_with_options(recorder) -> None:
     other.messages.create(**params("a b"), temperature=0.2, top_p=0.9, top_k=5)
     body = json.loads(recorder.seen[-1]["body"])
     assert (body["temperature"], body["top_p"], body["top_k"]) == (0.2, 0.9, 5)
+    # NOT_GIVEN, not_given and omit leave a parameter out; None is sent as null
+    other.messages.create(**params("a"), temperature=claudewire.NOT_GIVEN, top_k=claudewire.not_given, top_p=claudewire.omit,
+                          metadata=None)
+    body = json.loads(recorder.seen[-1]["body"])
+    assert not {"temperature", "top_k", "top_p"} & set(body) and body["metadata"] is None
     asynchronous = claudewire.AsyncAnthropic(api_key=KEY, base_url=recorder.base_url).with_options(max_retries=3)
     assert type(asynchronous) is claudewire.AsyncAnthropic and asynchronous.max_retries == 3
 

@@ -21,6 +21,7 @@ from ._exceptions import (
     PermissionDeniedError,
     RateLimitError,
     RequestTooLargeError,
+    StreamCancelledError,
     StreamProtocolError,
     UnprocessableEntityError,
 )
@@ -49,6 +50,7 @@ __all__ = [
     "RateLimitError",
     "RequestTooLargeError",
     "Stream",
+    "StreamCancelledError",
     "StreamProtocolError",
     "UnprocessableEntityError",
     "types",

@@ -41,6 +41,7 @@ __all__ = [
     "InternalServerError",
     "OverloadedError",
     "AnthropicError",
+    "StreamCancelledError",
 ]
 
 
@@ -137,6 +138,11 @@ class InternalServerError(APIStatusError):
 
 class OverloadedError(APIStatusError):
     pass
+
+
+class StreamCancelledError(APIStatusError):
+    """Someone else cancelled this resumable stream (``POST /v1/messages/streams/{id}/cancel``);
+    ``partial_message`` holds what was generated. The reader that cancelled gets no error."""
 
 
 _BY_STATUS: dict[int, type[APIStatusError]] = {

@@ -17,6 +17,7 @@ import httpx2
 from ..protocol.types import Message, MessageTokensCount, ModelInfo, RawMessageStreamEvent
 from . import resources as r
 from ._base import NOT_GIVEN, Attempts, BaseClient, connection_error
+from .resume import Resumer
 from .streaming import AsyncMessageStream, AsyncMessageStreamManager, AsyncStream
 
 NO_LOOP = (
@@ -84,6 +85,20 @@ class AsyncAnthropic(BaseClient):
         response = await self._send(call)
         return await self._read(response), response
 
+    def _resumer(self, response: httpx2.Response) -> Resumer | None:
+        return Resumer.offered(self._options, response.headers, async_=True)
+
+    async def _reconnect(self, request: dict[str, Any]) -> httpx2.Response | Exception:
+        """One attempt to reattach a broken resumable stream; its StreamCore judges the answer."""
+        http = self._http
+        try:
+            response = await http.send(http.build_request(**request), stream=True)
+        except httpx2.TransportError as exc:
+            return exc
+        if response.status_code not in (200, 204):
+            await response.aclose()
+        return response
+
 
 class AsyncMessages:
     def __init__(self, client: AsyncAnthropic) -> None:
@@ -97,18 +112,31 @@ class AsyncMessages:
 
     async def create(self, *, stream: bool = False, timeout: Any = NOT_GIVEN, **params: Any) -> Message | AsyncStream[RawMessageStreamEvent]:
         """A finished ``Message``; with ``stream=True``, the raw events as they arrive."""
-        call = r.create_call(params, stream=stream, timeout=timeout, client_timeout_is_default=self._client._timeout_is_default())
+        client = self._client
+        call = r.create_call(params, stream=stream, timeout=timeout, client_timeout_is_default=client._timeout_is_default(),
+                             resumable=client._options.resumable)
         if stream:
-            return AsyncStream(await self._client._send(call), total_timeout=self._client._options.timeouts.total)
+            return AsyncStream(await client._send(call), total_timeout=client._options.timeouts.total, client=client)
         content, response = await self._client._request(call)
         return r.parse_message(content, response.headers.get("request-id"))
 
     def stream(self, *, timeout: Any = NOT_GIVEN, **params: Any) -> AsyncMessageStreamManager:
-        call = r.stream_call(params, timeout=timeout)
         client = self._client
+        call = r.stream_call(params, timeout=timeout, resumable=client._options.resumable)
 
         async def open_stream() -> AsyncMessageStream:
-            return AsyncMessageStream(await client._send(call), total_timeout=client._options.timeouts.total)
+            return AsyncMessageStream(await client._send(call), total_timeout=client._options.timeouts.total, client=client)
+
+        return AsyncMessageStreamManager(open_stream)
+
+    def resume(self, stream_id: str, *, after: int | None = None) -> AsyncMessageStreamManager:
+        """Attach to a resumable stream started elsewhere (see ``Messages.resume``)."""
+        client = self._client
+        call = r.resume_call(stream_id)
+
+        async def open_stream() -> AsyncMessageStream:
+            response = await client._send(call)
+            return AsyncMessageStream(response, total_timeout=client._options.timeouts.total, client=client, after=after or 0)
 
         return AsyncMessageStreamManager(open_stream)
 

@@ -101,6 +101,7 @@ class ClientOptions:
         max_retry_after: float,
         default_headers: dict[str, str] | None,
         api_version: str,
+        resumable: bool = False,
     ) -> None:
         api_key = api_key if api_key is not None else os.environ.get("ANTHROPIC_API_KEY")
         auth_token = auth_token if auth_token is not None else os.environ.get("ANTHROPIC_AUTH_TOKEN")
@@ -112,6 +113,7 @@ class ClientOptions:
         self.max_retry_after = max_retry_after
         self.default_headers = {**custom_headers_from_env(), **(default_headers or {})}
         self.api_version = api_version
+        self.resumable = resumable  # streams ask for x-claudewire-resumable (client/resume.py)
 
     def headers(self, *, async_: bool, stream_helper: bool = False) -> dict[str, str]:
         headers = {
@@ -164,6 +166,7 @@ class BaseClient:
         max_retry_after: float = DEFAULT_MAX_RETRY_AFTER,
         default_headers: dict[str, str] | None = None,
         api_version: str = API_VERSION,
+        resumable: bool = False,
     ) -> None:
         self._options = ClientOptions(
             api_key=api_key,
@@ -176,6 +179,7 @@ class BaseClient:
             max_retry_after=max_retry_after,
             default_headers=default_headers,
             api_version=api_version,
+            resumable=resumable,
         )
 
     @property

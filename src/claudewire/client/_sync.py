@@ -11,6 +11,7 @@ import httpx2
 from ..protocol.types import Message, MessageTokensCount, ModelInfo, RawMessageStreamEvent
 from . import resources as r
 from ._base import NOT_GIVEN, Attempts, BaseClient, connection_error
+from .resume import Resumer
 from .streaming import MessageStream, MessageStreamManager, Stream
 
 
@@ -60,6 +61,19 @@ class Anthropic(BaseClient):
         response = self._send(call)
         return self._read(response), response
 
+    def _resumer(self, response: httpx2.Response) -> Resumer | None:
+        return Resumer.offered(self._options, response.headers, async_=False)
+
+    def _reconnect(self, request: dict[str, Any]) -> httpx2.Response | Exception:
+        """One attempt to reattach a broken resumable stream; its StreamCore judges the answer."""
+        try:
+            response = self._http.send(self._http.build_request(**request), stream=True)
+        except httpx2.TransportError as exc:
+            return exc
+        if response.status_code not in (200, 204):
+            response.close()
+        return response
+
 
 class Messages:
     def __init__(self, client: Anthropic) -> None:
@@ -73,16 +87,27 @@ class Messages:
 
     def create(self, *, stream: bool = False, timeout: Any = NOT_GIVEN, **params: Any) -> Message | Stream[RawMessageStreamEvent]:
         """A finished ``Message``; with ``stream=True``, the raw events as they arrive."""
-        call = r.create_call(params, stream=stream, timeout=timeout, client_timeout_is_default=self._client._timeout_is_default())
+        client = self._client
+        call = r.create_call(params, stream=stream, timeout=timeout, client_timeout_is_default=client._timeout_is_default(),
+                             resumable=client._options.resumable)
         if stream:
-            return Stream(self._client._send(call), total_timeout=self._client._options.timeouts.total)
+            return Stream(client._send(call), total_timeout=client._options.timeouts.total, client=client)
         content, response = self._client._request(call)
         return r.parse_message(content, response.headers.get("request-id"))
 
     def stream(self, *, timeout: Any = NOT_GIVEN, **params: Any) -> MessageStreamManager:
-        call = r.stream_call(params, timeout=timeout)
         client = self._client
-        return MessageStreamManager(lambda: MessageStream(client._send(call), total_timeout=client._options.timeouts.total))
+        call = r.stream_call(params, timeout=timeout, resumable=client._options.resumable)
+        return MessageStreamManager(lambda: MessageStream(client._send(call), total_timeout=client._options.timeouts.total, client=client))
+
+    def resume(self, stream_id: str, *, after: int | None = None) -> MessageStreamManager:
+        """Attach to a resumable stream started elsewhere: events after ``after`` (default: all),
+        with a snapshot of the whole message; it resumes again if this connection breaks."""
+        client = self._client
+        call = r.resume_call(stream_id)
+        return MessageStreamManager(
+            lambda: MessageStream(client._send(call), total_timeout=client._options.timeouts.total, client=client, after=after or 0)
+        )
 
     def count_tokens(self, **params: Any) -> MessageTokensCount:
         content, _ = self._client._request(r.count_tokens_call(params))

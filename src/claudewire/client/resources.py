@@ -13,6 +13,7 @@ import msgspec
 from ..protocol._model import Decoder, from_builtins
 from ..protocol.types import Message, MessageTokensCount, ModelInfo
 from ._base import NOT_GIVEN, Call, build_body, check_nonstreaming
+from .resume import RESUMABLE_HEADER
 
 T = TypeVar("T")
 
@@ -21,17 +22,29 @@ _tokens = Decoder(MessageTokensCount)
 _model_info = Decoder(ModelInfo)
 
 
-def create_call(params: dict[str, Any], *, stream: bool, timeout: Any, client_timeout_is_default: bool) -> Call:
+def create_call(
+    params: dict[str, Any], *, stream: bool, timeout: Any, client_timeout_is_default: bool, resumable: bool = False
+) -> Call:
     if not stream and params.get("max_tokens") is not None:
         check_nonstreaming(int(params["max_tokens"]), timeout is not NOT_GIVEN or not client_timeout_is_default)
     body = build_body(params, stream=True if stream else None)
-    return Call("POST", "/v1/messages", body, params.get("extra_query"), stream=stream, timeout=timeout, headers=params.get("extra_headers"))
+    headers = resume_headers(params.get("extra_headers"), stream and resumable)
+    return Call("POST", "/v1/messages", body, params.get("extra_query"), stream=stream, timeout=timeout, headers=headers)
 
 
-def stream_call(params: dict[str, Any], *, timeout: Any) -> Call:
+def stream_call(params: dict[str, Any], *, timeout: Any, resumable: bool = False) -> Call:
     body = build_body(params, stream=True)
     return Call("POST", "/v1/messages", body, params.get("extra_query"), stream=True, helper=True, timeout=timeout,
-                headers=params.get("extra_headers"))
+                headers=resume_headers(params.get("extra_headers"), resumable))
+
+
+def resume_call(stream_id: str) -> Call:
+    """Attach to a resumable stream started elsewhere (another process, a page reload)."""
+    return Call("GET", f"/v1/messages/streams/{stream_id}", stream=True, headers={"accept": "text/event-stream"})
+
+
+def resume_headers(headers: dict[str, str] | None, resumable: bool) -> dict[str, str] | None:
+    return {RESUMABLE_HEADER: "true", **(headers or {})} if resumable else headers
 
 
 def count_tokens_call(params: dict[str, Any]) -> Call:

@@ -39,6 +39,34 @@ class EventStreamParser:
             out.append(event)
         return out
 
+    def feed_after(self, chunk: bytes, after: int, *, raw: bool) -> list[MessageStreamEvent]:
+        """As ``feed`` (or ``feed_raw``), but the events of SSE ids up to ``after`` only build
+        the snapshot: a reader attaching to a resumable stream mid-way sees a whole message."""
+        out: list[MessageStreamEvent] = []
+        fold = self.accumulator.feed
+        for sse in self.sse.feed(chunk):
+            event = decode_event(sse)
+            derived = fold(event)
+            if sse.id is not None and sse.id.isdigit() and int(sse.id) <= after:
+                continue
+            if raw:
+                out.append(event)
+            else:
+                out += derived
+        return out
+
+    def restart_body(self) -> None:
+        """A new body continues this stream (a resume): fresh framing, same snapshot and
+        last event id. A partial event left by the broken body is dropped; the server
+        sends it again, whole, after the last id."""
+        last_event_id = self.sse.last_event_id
+        self.sse = SSEDecoder(self.sse._max)
+        self.sse.last_event_id = last_event_id
+
+    @property
+    def last_event_id(self) -> str | None:
+        return self.sse.last_event_id
+
     def close(self) -> None:
         """End of body. An event with no closing blank line is not dispatched (WHATWG, SDK);
         it is kept in ``unterminated`` for diagnostics."""

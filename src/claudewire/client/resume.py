@@ -19,7 +19,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from .._exceptions import APIError
-from ._base import Call, ClientOptions, retry_delay
+from ._options import ClientOptions
+from ._request import Call, http_request
+from ._retry import retry_delay
 
 RESUMABLE_HEADER = "x-claudewire-resumable"
 STREAM_ID_HEADER = "x-claudewire-stream-id"
@@ -48,15 +50,11 @@ class Resumer:
         return cls(options, stream_id, async_=async_) if stream_id else None
 
     def request(self, last_event_id: str | None) -> dict[str, Any]:
-        headers = self.options.headers(async_=self.async_) | {"accept": "text/event-stream"}
+        headers = {"accept": "text/event-stream"}
         if last_event_id is not None:
             headers["last-event-id"] = last_event_id
-        return {
-            "method": "GET",
-            "url": f"{self.options.base_url}/v1/messages/streams/{self.stream_id}",
-            "headers": headers,
-            "timeout": self.options.timeouts.for_stream(),
-        }
+        call = Call("GET", f"/v1/messages/streams/{self.stream_id}", stream=True, headers=headers)
+        return http_request(self.options, call, async_=self.async_)
 
     def cancel_call(self) -> Call:
         return Call("POST", f"/v1/messages/streams/{self.stream_id}/cancel")
@@ -67,7 +65,7 @@ class Resumer:
         if self.failed >= self.options.max_retries:
             raise error
         # the first reconnect goes at once (a cut connection is the usual case), then back off
-        delay = 0.0 if self.failed == 0 else retry_delay(self.failed - 1, self.options.max_retries, response=None) or 0.0
+        delay = 0.0 if self.failed == 0 else retry_delay(self.failed - 1, self.options.max_retries, status=None) or 0.0
         if remaining is not None and delay >= remaining:
             raise error
         self.failed += 1

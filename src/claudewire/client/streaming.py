@@ -14,6 +14,7 @@ from typing import Any, Generic, TypeVar
 import httpx2
 
 from .._exceptions import (
+    APIConnectionError,
     APIError,
     APITimeoutError,
     IncompleteStreamError,
@@ -21,13 +22,12 @@ from .._exceptions import (
     StreamProtocolError,
     in_band_error,
 )
-from ..protocol import EventStreamParser, ProtocolError, SSEError
+from ..protocol import EventStreamParser, ProtocolError
 from ..protocol.events import MessageStreamEvent, TextEvent
 from ..protocol.types import ErrorEvent, Message, TextBlock
-from ._base import connection_error
+from ..protocol.wire import is_retryable
+from ._transport import connection_error, transport_errors
 from .resume import CANCELLED_ERROR, Reconnect, Resumer
-
-BROKEN = (httpx2.HTTPError, IncompleteStreamError)  # what a resumable stream reconnects after
 
 __all__ = ["Stream", "AsyncStream", "MessageStream", "AsyncMessageStream", "MessageStreamManager", "AsyncMessageStreamManager"]
 
@@ -54,9 +54,9 @@ class StreamCore:
         self.stopped = False  # ended by our own cancel(): a clean stop
         self.failure: APIError | None = None
         self.on_bytes: Any = None  # an optional tap on the raw body (the CLI's --raw)
-        self.on_reconnect: Any = None  # called with each planned Reconnect (the CLI's "reconnecting…")
-        self.resumer = resumer
-        self.after = after  # resume(after=n): events up to n build the snapshot but are not handed on
+        self.on_reconnect: Any = None  # sees each planned Reconnect (the CLI's "reconnecting…")
+        self.resumer = resumer  # set when the server offered resume (client/resume.py)
+        self.after = after  # resume(after=n): events up to n build the snapshot, unseen
         self.broken_by: APIError | None = None
 
     @property
@@ -70,28 +70,26 @@ class StreamCore:
         except ProtocolError:
             return None
 
-    def feed(self, chunk: bytes) -> list[Any]:
-        """The events to deliver from one chunk. An in-band ``event: error`` ends the list
-        and is kept in ``failure``, to be raised (``raise_failure``) once they are delivered."""
+    def feed(self, chunk: bytes) -> Iterator[Any]:
+        """The events to deliver from one chunk, one at a time, so the snapshot never runs
+        ahead of the event being handled. An in-band ``event: error`` ends them and is kept
+        in ``failure``, to be raised (``raise_failure``) once the earlier ones are delivered."""
         self.check_deadline()
         if self.on_bytes is not None:
             self.on_bytes(chunk)
+        resumer = self.resumer
         try:
-            if self.after:
-                events = self.parser.feed_after(chunk, self.after, raw=self.raw)
-            else:
-                events = self.parser.feed_raw(chunk) if self.raw else self.parser.feed(chunk)
-        except (ProtocolError, SSEError) as exc:
+            for event in self.parser.iter_events(chunk, raw=self.raw, after=self.after):
+                if type(event) is ErrorEvent:
+                    self.finished = True
+                    self.failure = self._in_band(event)
+                    return
+                if resumer is not None:
+                    resumer.failed = 0  # progress: the retry budget is for reconnects in a row
+                yield event
+        except ProtocolError as exc:
             self.finished = True
             raise StreamProtocolError(str(exc), partial_message=self.snapshot, request_id=self.request_id) from exc
-        if events and self.resumer is not None:
-            self.resumer.progressed()
-        for i, event in enumerate(events):
-            if type(event) is ErrorEvent:
-                self.finished = True
-                self.failure = self._in_band(event)
-                return events[:i]
-        return events
 
     def _in_band(self, event: ErrorEvent) -> APIError | None:
         body = event.to_dict()
@@ -99,34 +97,35 @@ class StreamCore:
             if self.resumer.cancelled:
                 self.stopped = True
                 return None
-            message = f"{CANCELLED_ERROR}: {event.error.message}"
-            return StreamCancelledError(message, status_code=499, response=self.response, body=body,
-                                        request_id=event.request_id or self.request_id, partial_message=self.snapshot)
+            return StreamCancelledError(
+                f"{CANCELLED_ERROR}: {event.error.message}", status_code=499, response=self.response, body=body,
+                request_id=event.request_id or self.request_id, partial_message=self.snapshot,
+            )
         return in_band_error(body, response=self.response, request_id=self.request_id, partial_message=self.snapshot)
 
     # -- resuming a broken stream (only when the server offered it) ---------------------
 
-    def broken(self, exc: Exception) -> Reconnect:
-        """The body broke (``BROKEN``): the reconnect to make, or the error raised."""
-        error = exc if isinstance(exc, APIError) else self.transport_error(exc)
-        if self.resumer is None or self.stopped:
-            raise error from (None if error is exc else exc)
+    def broken(self, error: APIConnectionError) -> Reconnect:
+        """The body broke (cut, transport error, idle timeout): the reconnect to make, or
+        ``error`` raised (no resume offered, our own cancel, or the deadline has passed)."""
+        if self.resumer is None or self.stopped or (self.deadline is not None and time.monotonic() > self.deadline):
+            raise error
         self.broken_by = error
         return self._plan()
 
-    def reconnected(self, outcome: httpx2.Response | Exception) -> Reconnect | None:
-        """The answer to a reconnect (or its transport error): None once the new body is in
-        place, else the next reconnect; the original break is raised when resuming fails."""
-        assert self.broken_by is not None
+    def reconnected(self, outcome: httpx2.Response | APIConnectionError) -> Reconnect | None:
+        """The answer to a reconnect: None once the new body is in place, else the next
+        reconnect. When resuming fails for good the original break is raised."""
+        assert self.broken_by is not None and self.resumer is not None
         if isinstance(outcome, httpx2.Response):
             status = outcome.status_code
-            if status in (200, 204):
+            if status in (200, 204):  # 204: the stream ended with nothing after our last event
                 self.response = outcome
                 self.parser.restart_body()
                 self.finished = False
                 return None
-            if status < 500 and status not in (408, 409, 429):  # the stream is gone for good
-                self.broken_by.add_note(f"resuming stream {self.resumer and self.resumer.stream_id} failed: HTTP {status}")
+            if not is_retryable(status):  # the stream is gone (404: expired, unknown)
+                self.broken_by.add_note(f"resuming stream {self.resumer.stream_id} failed: HTTP {status}")
                 raise self.broken_by
         return self._plan()
 
@@ -159,7 +158,7 @@ class StreamCore:
     def check_deadline(self) -> None:
         if self.deadline is not None and time.monotonic() > self.deadline:
             self.finished = True
-            raise APITimeoutError("The stream exceeded its total deadline.", partial_message=self.snapshot, request_id=self.request_id)
+            raise APITimeoutError(message="The stream exceeded its total deadline.", partial_message=self.snapshot, request_id=self.request_id)
 
     def remaining(self) -> float | None:
         return None if self.deadline is None else max(0.0, self.deadline - time.monotonic())
@@ -190,7 +189,7 @@ class _StreamBase:
 
     @property
     def stream_id(self) -> str | None:
-        """The resumable stream's id (``x-claudewire-stream-id``), or None when not resumable."""
+        """The resumable stream's id (``x-claudewire-stream-id``); None when not resumable."""
         resumer = self._core.resumer
         return None if resumer is None else resumer.stream_id
 
@@ -218,14 +217,15 @@ class Stream(_StreamBase, Generic[E]):
         try:
             while True:
                 try:
-                    for chunk in core.response.iter_raw():
-                        yield from core.feed(chunk)
-                        core.raise_failure()
-                        if core.stopped:
-                            break
+                    with transport_errors(core.transport_error):
+                        for chunk in core.response.iter_raw():
+                            yield from core.feed(chunk)
+                            core.raise_failure()
+                            if core.stopped:
+                                break
                     core.end()
                     return
-                except BROKEN as exc:
+                except APIConnectionError as exc:  # cut, transport error, idle timeout
                     plan: Reconnect | None = core.broken(exc)
                 core.response.close()
                 while plan is not None:
@@ -252,8 +252,8 @@ class Stream(_StreamBase, Generic[E]):
         self._core.response.close()
 
     def cancel(self) -> None:
-        """Stop the generation on the server (a resumable stream): every reader's stream ends;
-        this one ends cleanly, keeping the partial message."""
+        """Stop the generation on the server (a resumable stream): every reader's stream ends,
+        this one cleanly, keeping the partial message."""
         self._client._request(self._cancel_call())
 
 
@@ -276,8 +276,9 @@ class AsyncStream(_StreamBase, Generic[E]):
                     chunks = core.response.aiter_raw().__aiter__()
                     while True:
                         try:
-                            async with asyncio.timeout(core.remaining()):
-                                chunk = await chunks.__anext__()
+                            with transport_errors(core.transport_error):
+                                async with asyncio.timeout(core.remaining()):
+                                    chunk = await chunks.__anext__()
                         except StopAsyncIteration:
                             break
                         except TimeoutError:
@@ -290,7 +291,7 @@ class AsyncStream(_StreamBase, Generic[E]):
                             break
                     core.end()
                     return
-                except BROKEN as exc:
+                except APIConnectionError as exc:  # cut, transport error, idle timeout
                     plan: Reconnect | None = core.broken(exc)
                 await core.response.aclose()
                 while plan is not None:
@@ -321,8 +322,8 @@ class AsyncStream(_StreamBase, Generic[E]):
     aclose = close
 
     async def cancel(self) -> None:
-        """Stop the generation on the server (a resumable stream): every reader's stream ends;
-        this one ends cleanly, keeping the partial message."""
+        """Stop the generation on the server (a resumable stream): every reader's stream ends,
+        this one cleanly, keeping the partial message."""
         await self._client._request(self._cancel_call())
 
 
@@ -340,7 +341,7 @@ class _MessageStreamBase(_StreamBase):
     def _final_message(self) -> Message:
         message = self._core.snapshot
         if message is not None and self._core.stopped:
-            return message  # cancelled by us: the partial message is the final one (stop_reason None)
+            return message  # we cancelled it: the partial message is the final one (stop_reason None)
         if message is None or not self._core.parser.complete:
             raise RuntimeError("the stream was closed before its message was complete; see current_message_snapshot")
         return message

@@ -188,6 +188,15 @@ class _StreamBase:
         self._core.on_bytes = tap
 
     @property
+    def on_reconnect(self) -> Any:
+        """An optional callback, called before each reconnect of a broken resumable stream."""
+        return self._core.on_reconnect
+
+    @on_reconnect.setter
+    def on_reconnect(self, callback: Any) -> None:
+        self._core.on_reconnect = callback
+
+    @property
     def stream_id(self) -> str | None:
         """The resumable stream's id (``x-claudewire-stream-id``); None when not resumable."""
         resumer = self._core.resumer

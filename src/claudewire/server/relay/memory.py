@@ -19,7 +19,6 @@ from .log import OPEN, StoreFull, StreamExpired, StreamInfo, StreamNotFound
 FRAME_OVERHEAD = 64  # what a list slot and a bytes header cost beyond the frame itself
 TAIL_RESERVE = 1024  # kept free for the small closing error a stopped stream still writes
 TOMBSTONES = 100_000  # expired ids remembered, so a late GET hears "expired", not "unknown"
-HEARTBEAT = 1.0
 
 
 @dataclass(slots=True, eq=False)
@@ -94,7 +93,7 @@ class MemoryStore:
         stream = self._get(stream_id, owner)
         return StreamInfo(stream.state, len(stream.frames))
 
-    async def follow(self, stream_id: str, after: int) -> AsyncIterator[list[bytes]]:
+    async def follow(self, stream_id: str, after: int, wait: float) -> AsyncIterator[list[bytes]]:
         stream = self._streams[stream_id]
         stream.readers += 1
         try:
@@ -109,7 +108,7 @@ class MemoryStore:
                     return
                 changed = stream.changed
                 try:
-                    await asyncio.wait_for(changed.wait(), HEARTBEAT)
+                    await asyncio.wait_for(changed.wait(), wait)
                 except TimeoutError:
                     yield []
         finally:

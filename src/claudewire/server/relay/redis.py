@@ -145,14 +145,14 @@ class RedisStore:
         state = state.decode() if state else OPEN
         return StreamInfo(state, length - (state != OPEN))
 
-    async def follow(self, stream_id: str, after: int) -> AsyncIterator[list[bytes]]:
+    async def follow(self, stream_id: str, after: int, wait: float) -> AsyncIterator[list[bytes]]:
         logk, meta, reader, _ = _keys(stream_id)
         last = f"0-{after}"
         while True:
             with _guard():
                 async with self.redis.pipeline(transaction=False) as pipe:
                     pipe.set(reader, 1, px=READER_MS)
-                    pipe.xread({logk: last}, count=10_000, block=BLOCK_MS)
+                    pipe.xread({logk: last}, count=10_000, block=max(1, int(wait * 1000)))
                     _, answer = await pipe.execute()
             if not answer:
                 with _guard():

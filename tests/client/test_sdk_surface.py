@@ -310,3 +310,30 @@ def test_beta_messages_send_betas(recorder, kind) -> None:
     # the plain client sends neither
     claudewire.Anthropic(api_key=KEY, base_url=recorder.base_url).messages.create(**params("z"))
     assert "anthropic-beta" not in recorder.seen[-1]["headers"] and recorder.seen[-1]["query"] == ""
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_raw_responses_for_models_and_on_the_client(recorder, kind) -> None:
+    async def run_async() -> tuple[Any, ...]:
+        client = claudewire.AsyncAnthropic(api_key=KEY, base_url=recorder.base_url)
+        info = await client.models.with_raw_response.retrieve("claude-opus-4-5")
+        page = await client.with_raw_response.models.list(limit=2)
+        every = [m.id async for m in page.parse()]
+        message = await client.with_raw_response.messages.create(**params("g h"))
+        async with client.with_streaming_response.models.retrieve("claude-haiku-4-5") as streamed:
+            haiku = (await streamed.parse()).id
+        return info.parse().id, info.request_id, page.parse().has_more, every, message.parse().content[0].text, haiku
+
+    def run_sync() -> tuple[Any, ...]:
+        client = claudewire.Anthropic(api_key=KEY, base_url=recorder.base_url)
+        info = client.models.with_raw_response.retrieve("claude-opus-4-5")
+        page = client.with_raw_response.models.list(limit=2)
+        message = client.with_raw_response.messages.create(**params("g h"))
+        with client.with_streaming_response.models.retrieve("claude-haiku-4-5") as streamed:
+            haiku = streamed.parse().id
+        return info.parse().id, info.request_id, page.parse().has_more, [m.id for m in page.parse()], message.parse().content[0].text, haiku
+
+    got = run_sync() if kind == "sync" else asyncio.run(run_async())
+    listed = [m.id for m in claudewire.Anthropic(api_key=KEY, base_url=recorder.base_url).models.list()]
+    assert got[0] == "claude-opus-4-5-20251101" and got[1].startswith("req_") and got[2] is True
+    assert got[3] == listed and got[4] == "g h" and got[5] == "claude-haiku-4-5-20251001"

@@ -148,9 +148,10 @@ def test_text_access_log_line(caplog: pytest.LogCaptureFixture) -> None:
     with ServerThread(ScriptedBackend(), faults=True, access_log="text") as server, caplog.at_level(logging.INFO, "claudewire.access"):
         httpx2.post(server.base_url + "/v1/messages", json=body("a b"), headers={**HEADERS, "x-claudewire-fault": "error_after=1"})
         deadline = time.monotonic() + 10
-        while not caplog.records and time.monotonic() < deadline:
+        while not [r for r in caplog.records if r.name == "claudewire.access"] and time.monotonic() < deadline:
             time.sleep(0.02)
-    (line,) = [r.getMessage() for r in caplog.records]
+    # only the access log: an earlier test may have left httpx2's loggers at DEBUG
+    (line,) = [r.getMessage() for r in caplog.records if r.name == "claudewire.access"]
     assert re.fullmatch(r"\S+Z req_\w+ POST /v1/messages 200 error\(overloaded_error\) model=claude-sonnet-4-6 stream=yes "
                         r"tokens=2/- ttfb=[\d.]+s ttft=[\d.]+s duration=[\d.]+s", line), line
 

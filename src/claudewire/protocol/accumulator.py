@@ -276,8 +276,10 @@ class MessageAccumulator:
             return
         block = self._blocks[index]
         if tracked.kind == _TEXT:
+            block.text = ""  # drop the old text first, so the buffer can grow it in place
             block.text = buffer.joined()
         elif tracked.kind == _THINKING:
+            block.thinking = ""
             block.thinking = buffer.joined()
         elif tracked.kind == _TOOL:
             text = buffer.joined()

@@ -14,9 +14,14 @@ from typing import Any, Literal, overload
 
 import httpx2
 
+from .._exceptions import APIConnectionError
 from ..protocol.types import Message, MessageTokensCount, ModelInfo, RawMessageStreamEvent
 from . import resources as r
-from ._base import NOT_GIVEN, Attempts, BaseClient, connection_error
+from .._types import NOT_GIVEN
+from ._base import BaseClient
+from ._options import DEFAULT_CONNECTION_LIMITS, DEFAULT_TIMEOUT
+from ._retry import Attempts
+from ._transport import transport_errors
 from .streaming import AsyncMessageStream, AsyncMessageStreamManager, AsyncStream
 
 NO_LOOP = (
@@ -25,15 +30,29 @@ NO_LOOP = (
 )
 
 
+class DefaultAsyncHttpxClient(httpx2.AsyncClient):
+    """The ``httpx2.AsyncClient`` the client makes for itself: the SDK's timeout, limits and redirects."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("timeout", DEFAULT_TIMEOUT)
+        kwargs.setdefault("limits", DEFAULT_CONNECTION_LIMITS)
+        kwargs.setdefault("follow_redirects", True)
+        super().__init__(**kwargs)
+
+
 class AsyncAnthropic(BaseClient):
     """The asyncio client; the same options as ``Anthropic``."""
 
-    def __init__(self, *, http_client: httpx2.AsyncClient | None = None, **options: Any) -> None:
-        super().__init__(**options)
+    _is_async = True
+
+    def _init_http(self, http_client: httpx2.AsyncClient | None) -> None:
         self._given_http = http_client
         self._per_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx2.AsyncClient] = weakref.WeakKeyDictionary()
         self.messages = AsyncMessages(self)
         self.models = AsyncModels(self)
+
+    def _given_http_client(self) -> httpx2.AsyncClient | None:
+        return self._given_http
 
     @property
     def _http(self) -> httpx2.AsyncClient:
@@ -45,7 +64,7 @@ class AsyncAnthropic(BaseClient):
             return self._given_http
         client = self._per_loop.get(loop)
         if client is None:
-            client = self._per_loop[loop] = httpx2.AsyncClient(timeout=self._options.timeouts.request)
+            client = self._per_loop[loop] = DefaultAsyncHttpxClient(timeout=self._options.timeouts.request)
         return client
 
     async def close(self) -> None:
@@ -63,8 +82,9 @@ class AsyncAnthropic(BaseClient):
         attempts = Attempts(self._options, call, async_=True)
         while True:
             try:
-                response = await http.send(http.build_request(**attempts.next_request()), stream=True)
-            except httpx2.TransportError as exc:
+                with transport_errors():
+                    response = await http.send(http.build_request(**attempts.next_request()), stream=True)
+            except APIConnectionError as exc:
                 delay = attempts.after_transport_error(exc)
             else:
                 if response.is_success:
@@ -74,9 +94,8 @@ class AsyncAnthropic(BaseClient):
 
     async def _read(self, response: httpx2.Response) -> bytes:
         try:
-            return await response.aread()
-        except httpx2.HTTPError as exc:
-            raise connection_error(exc) from exc
+            with transport_errors():
+                return await response.aread()
         finally:
             await response.aclose()
 

@@ -8,22 +8,39 @@ from typing import Any, Literal, overload
 
 import httpx2
 
+from .._exceptions import APIConnectionError
 from ..protocol.types import Message, MessageTokensCount, ModelInfo, RawMessageStreamEvent
 from . import resources as r
-from ._base import NOT_GIVEN, Attempts, BaseClient, connection_error
+from .._types import NOT_GIVEN
+from ._base import BaseClient
+from ._options import DEFAULT_CONNECTION_LIMITS, DEFAULT_TIMEOUT
+from ._retry import Attempts
+from ._transport import transport_errors
 from .streaming import MessageStream, MessageStreamManager, Stream
 
 
-class Anthropic(BaseClient):
-    """The blocking client. Takes the official SDK's options, plus ``idle_timeout`` (longest
-    silence a stream may keep, pings count; default 60 s), ``stream_timeout`` (a deadline for
-    a whole stream) and ``max_retry_after`` (the longest retry-after honoured, default 60 s)."""
+class DefaultHttpxClient(httpx2.Client):
+    """The ``httpx2.Client`` the client makes for itself: the SDK's timeout, limits and redirects."""
 
-    def __init__(self, *, http_client: httpx2.Client | None = None, **options: Any) -> None:
-        super().__init__(**options)
-        self._http = http_client or httpx2.Client(timeout=self._options.timeouts.request)
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("timeout", DEFAULT_TIMEOUT)
+        kwargs.setdefault("limits", DEFAULT_CONNECTION_LIMITS)
+        kwargs.setdefault("follow_redirects", True)
+        super().__init__(**kwargs)
+
+
+class Anthropic(BaseClient):
+    """The blocking client over ``httpx2.Client``."""
+
+    _http: httpx2.Client
+
+    def _init_http(self, http_client: httpx2.Client | None) -> None:
+        self._http = http_client or DefaultHttpxClient(timeout=self._options.timeouts.request)
         self.messages = Messages(self)
         self.models = Models(self)
+
+    def _given_http_client(self) -> httpx2.Client:
+        return self._http
 
     def close(self) -> None:
         self._http.close()
@@ -39,8 +56,9 @@ class Anthropic(BaseClient):
         attempts = Attempts(self._options, call, async_=False)
         while True:
             try:
-                response = self._http.send(self._http.build_request(**attempts.next_request()), stream=True)
-            except httpx2.TransportError as exc:
+                with transport_errors():
+                    response = self._http.send(self._http.build_request(**attempts.next_request()), stream=True)
+            except APIConnectionError as exc:
                 delay = attempts.after_transport_error(exc)
             else:
                 if response.is_success:
@@ -50,9 +68,8 @@ class Anthropic(BaseClient):
 
     def _read(self, response: httpx2.Response) -> bytes:
         try:
-            return response.read()
-        except httpx2.HTTPError as exc:
-            raise connection_error(exc) from exc
+            with transport_errors():
+                return response.read()
         finally:
             response.close()
 

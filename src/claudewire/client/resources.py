@@ -12,7 +12,8 @@ import msgspec
 
 from ..protocol._model import Decoder, from_builtins
 from ..protocol.types import Message, MessageTokensCount, ModelInfo
-from ._base import NOT_GIVEN, Call, build_body, check_nonstreaming
+from .._types import NOT_GIVEN, given
+from ._request import Call, build_body, check_nonstreaming
 
 T = TypeVar("T")
 
@@ -23,7 +24,7 @@ _model_info = Decoder(ModelInfo)
 
 def create_call(params: dict[str, Any], *, stream: bool, timeout: Any, client_timeout_is_default: bool) -> Call:
     if not stream and params.get("max_tokens") is not None:
-        check_nonstreaming(int(params["max_tokens"]), timeout is not NOT_GIVEN or not client_timeout_is_default)
+        check_nonstreaming(int(params["max_tokens"]), given(timeout) or not client_timeout_is_default)
     body = build_body(params, stream=True if stream else None)
     return Call("POST", "/v1/messages", body, params.get("extra_query"), stream=stream, timeout=timeout, headers=params.get("extra_headers"))
 
@@ -40,7 +41,7 @@ def count_tokens_call(params: dict[str, Any]) -> Call:
 
 
 def models_list_call(limit: Any, after_id: Any, before_id: Any) -> Call:
-    query = {k: v for k, v in (("limit", limit), ("after_id", after_id), ("before_id", before_id)) if v is not NOT_GIVEN and v is not None}
+    query = {k: v for k, v in (("limit", limit), ("after_id", after_id), ("before_id", before_id)) if given(v) and v is not None}
     return Call("GET", "/v1/models", query=query)
 
 
@@ -72,7 +73,7 @@ class Page(Generic[T]):
         self.first_id: str | None = body.get("first_id")
         self.last_id: str | None = body.get("last_id")
         self._fetch_next = fetch_next
-        self._backwards = before_id is not NOT_GIVEN and before_id is not None
+        self._backwards = given(before_id) and before_id is not None
 
     def next_cursor(self) -> dict[str, Any] | None:
         """The after_id/before_id of the next page (as the SDK pages), or None at the end."""

@@ -130,7 +130,7 @@ class Stream(_StreamBase, Generic[E]):
         core = self._core
         try:
             with transport_errors(core.transport_error):
-                for chunk in core.response.iter_raw():
+                for chunk in core.response.iter_bytes():  # content-encoding decoded (a compressing proxy)
                     yield from core.feed(chunk)
                     core.raise_failure()
             core.end()
@@ -165,7 +165,7 @@ class AsyncStream(_StreamBase, Generic[E]):
 
         core = self._core
         try:
-            chunks = core.response.aiter_raw().__aiter__()
+            chunks = core.response.aiter_bytes().__aiter__()
             while True:
                 try:
                     with transport_errors(core.transport_error):

@@ -30,6 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--faults", action="store_true", help="honour x-claudewire-fault headers")
     serve.add_argument("--workers", type=int, default=1)
     serve.add_argument("--log-level", default="info")
+    add_limit_options(serve)
 
     chat = commands.add_parser("chat", help="stream a reply to PROMPT")
     chat.add_argument("prompt")
@@ -61,26 +62,49 @@ def serve_command(args: argparse.Namespace) -> int:
 
     api_key = args.api_key or os.environ.get("CLAUDEWIRE_SERVER_API_KEY") or None
     options = {"ping_interval": args.ping_interval, "faults": args.faults}
-    import uvicorn
+    from .server.run import serve
 
+    limits = limit_options(args)
     if args.workers > 1:
         from .server.factory import ENV
 
-        os.environ[ENV] = json.dumps({"backend": args.backend, **options})
+        os.environ[ENV] = json.dumps({"backend": args.backend, **options, "limits": limits["app"]})
         if api_key:
             os.environ["CLAUDEWIRE_SERVER_API_KEY"] = api_key
-        uvicorn.run("claudewire.server.factory:app_from_env", factory=True, host=args.host, port=args.port,
-                    workers=args.workers, log_level=args.log_level)
+        serve("claudewire.server.factory:app_from_env", workers=args.workers, host=args.host, port=args.port,
+              log_level=args.log_level, **limits["server"])
         return 0
     try:
         backend = load_backend(args.backend)
     except BackendUnavailable as exc:
         return fail(str(exc), 2)
     from .server.app import create_app
+    from .server.limits import Limits
 
     print(f"claudewire: serving {backend.model.id} on http://{args.host}:{args.port}", file=sys.stderr)
-    uvicorn.run(create_app(backend, api_key=api_key, **options), host=args.host, port=args.port, log_level=args.log_level)
+    app = create_app(backend, api_key=api_key, limits=Limits(**limits["app"]), **options)
+    serve(app, host=args.host, port=args.port, log_level=args.log_level, **limits["server"])
     return 0
+
+
+def add_limit_options(serve: argparse.ArgumentParser) -> None:
+    """What one client may cost the server (README, "Limits")."""
+    group = serve.add_argument_group("limits")
+    group.add_argument("--header-timeout", type=float, default=10.0, metavar="SECONDS",
+                       help="close a connection whose request headers take longer (default 10)")
+    group.add_argument("--body-timeout", type=float, default=60.0, metavar="SECONDS",
+                       help="answer 408 when a request body takes longer (default 60)")
+    group.add_argument("--limit-concurrency", type=int, default=2048, metavar="N",
+                       help="answer 529 beyond N connections or requests at once (default 2048; 0: no limit)")
+    group.add_argument("--max-body-bytes", type=int, default=32 * 1024 * 1024, metavar="BYTES",
+                       help="answer 413 beyond this body size (default 32 MiB, the API's)")
+
+
+def limit_options(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
+    return {
+        "server": {"header_timeout": args.header_timeout, "limit_concurrency": args.limit_concurrency or None},
+        "app": {"body_timeout": args.body_timeout, "max_body_bytes": args.max_body_bytes},
+    }
 
 
 def chat_command(args: argparse.Namespace) -> int:

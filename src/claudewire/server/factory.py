@@ -9,6 +9,7 @@ from starlette.applications import Starlette
 
 from .app import create_app
 from .backends.registry import load_backend
+from .limits import Limits
 
 ENV = "CLAUDEWIRE_SERVE_OPTIONS"
 
@@ -16,4 +17,5 @@ ENV = "CLAUDEWIRE_SERVE_OPTIONS"
 def app_from_env() -> Starlette:
     options = json.loads(os.environ.get(ENV, "{}"))
     backend = load_backend(options.pop("backend", "local"))
+    options["limits"] = Limits(**options.get("limits", {}))
     return create_app(backend, api_key=os.environ.get("CLAUDEWIRE_SERVER_API_KEY") or None, **options)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import resource
+from http import HTTPStatus
 from typing import Any
 
 import h11
@@ -50,6 +51,7 @@ def overloaded_app(limit: int) -> Any:
 
     async def app(scope: Any, receive: Any, send: Any) -> None:
         headers, body = error_bytes(error)
+        headers.append((b"content-length", str(len(body)).encode()))
         await send({"type": "http.response.start", "status": 529, "headers": headers})
         await send({"type": "http.response.body", "body": body, "more_body": False})
 
@@ -138,7 +140,8 @@ class GuardedH11Protocol(H11Protocol):
             headers, body = error_bytes(error)
             headers.append((b"content-length", str(len(body)).encode()))
             try:
-                self.transport.write(self.conn.send(h11.Response(status_code=error.status, headers=headers)))
+                reason = HTTPStatus(error.status).phrase.encode()
+                self.transport.write(self.conn.send(h11.Response(status_code=error.status, headers=headers, reason=reason)))
                 self.transport.write(self.conn.send(h11.Data(data=body)))
                 self.transport.write(self.conn.send(h11.EndOfMessage()))
             except h11.LocalProtocolError:

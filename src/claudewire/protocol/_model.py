@@ -44,8 +44,12 @@ class Model(
     def to_dict(self) -> dict[str, Any]:
         return to_dict(self)
 
-    def to_json(self) -> bytes:
-        return msgspec.json.encode(to_dict(self))
+    def to_json(self, *, indent: int | None = 2) -> str:
+        """The API's JSON as a ``str``, indented like the SDK's (``indent=None``: compact)."""
+        encoded = msgspec.json.encode(to_dict(self))
+        if indent:
+            encoded = msgspec.json.format(encoded, indent=indent)
+        return encoded.decode()
 
     @property
     def model_extra(self) -> dict[str, Any]:

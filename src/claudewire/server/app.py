@@ -1,7 +1,8 @@
 """The Messages API server: a Starlette app over one backend.
 
 Routes: POST /v1/messages (streamed or not), POST /v1/messages/count_tokens,
-GET /v1/models (paged) and GET /v1/models/{id}. Every response carries ``request-id``;
+GET /v1/models (paged) and GET /v1/models/{id}; GET /health and GET /metrics (see
+``observability/``) need no key. Every response carries ``request-id``;
 every error has the API's JSON shape and status.
 """
 
@@ -28,6 +29,7 @@ from .catalogue import Catalogue
 from .errors import APIErrorResponse, invalid
 from .faults import CUT, FaultPlan, inject, raise_before_stream
 from .limits import Limits, validated
+from .observability import Observer
 from .streaming import EventStreamResponse, sse_body, unless_disconnected
 from .validation import validate_count, validate_create
 
@@ -171,15 +173,19 @@ async def _lifespan(app: Starlette) -> AsyncIterator[None]:
     await app.state.config.backend.aclose()
 
 
-def create_app(backend: Any, **options: Any) -> Starlette:
+def create_app(backend: Any, *, access_log: str | None = None, **options: Any) -> Starlette:
+    """``access_log``: ``"text"`` or ``"json"`` for one log line per request (off by default)."""
     config = ServerConfig(backend, **options)
+    observer = Observer(backend, access_log=access_log)
     app = Starlette(
         routes=[
             Route("/v1/messages", endpoint(create_message), methods=["POST"]),
             Route("/v1/messages/count_tokens", endpoint(count_tokens), methods=["POST"]),
             Route("/v1/models", endpoint(list_models), methods=["GET"]),
             Route("/v1/models/{model_id:path}", endpoint(get_model), methods=["GET"]),
+            *observer.routes(),
         ],
+        middleware=[observer.middleware()],
         exception_handlers={HTTPException: _http_error},
         lifespan=_lifespan,
     )

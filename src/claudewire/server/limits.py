@@ -114,9 +114,10 @@ def check_stop_sequences(stop_sequences: list[str] | None) -> None:
     total = sum(map(len, stops))
     if total > MAX_STOP_SEQUENCE_CHARS:
         raise invalid(f"stop_sequences: at most {MAX_STOP_SEQUENCE_CHARS} characters in all, not {total}")
-    for i, seq in enumerate(stops):
-        if not seq.strip():
-            raise invalid(f"stop_sequences.{i}: each stop sequence must contain non-whitespace")
+    if any(not seq for seq in stops):  # the API's own texts, with no item index
+        raise invalid("stop_sequences: each stop sequence must be non-empty")
+    if any(not seq.strip() for seq in stops):
+        raise invalid("stop_sequences: each stop sequence must contain non-whitespace")
 
 
 async def validated(request: Request, limits: Limits, validate: Any, *args: Any) -> Any:

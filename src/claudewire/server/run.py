@@ -18,7 +18,8 @@ def make_config(app: Any, host: str = "127.0.0.1", port: int = 8080, *, header_t
     """uvicorn's config with the connection guard (``connections.py``) as its HTTP protocol."""
     options.setdefault("log_level", "warning")
     options.setdefault("timeout_graceful_shutdown", 1)
-    config = uvicorn.Config(app, host=host, port=port, lifespan="on", http=GuardedH11Protocol,
+    options.setdefault("lifespan", "on")
+    config = uvicorn.Config(app, host=host, port=port, http=GuardedH11Protocol,
                             limit_concurrency=limit_concurrency, **options)
     config.header_timeout = header_timeout  # type: ignore[attr-defined]  # read by GuardedH11Protocol
     return config
@@ -27,19 +28,6 @@ def make_config(app: Any, host: str = "127.0.0.1", port: int = 8080, *, header_t
 def make_server(app: Any, host: str = "127.0.0.1", port: int = 8080, **options: Any) -> uvicorn.Server:
     raise_fd_limit()
     return uvicorn.Server(make_config(app, host, port, **options))
-
-
-def serve(app: Any, *, workers: int = 1, **options: Any) -> None:
-    """Run in this process until interrupted; with ``workers`` > 1, ``app`` is an import string
-    (a factory) and each worker process gets the same guarded protocol and limits."""
-    raise_fd_limit()
-    config = make_config(app, workers=workers, factory=workers > 1, **options)
-    if workers > 1:
-        from uvicorn.supervisors import Multiprocess
-
-        Multiprocess(config, sockets=[config.bind_socket()]).run()
-    else:
-        uvicorn.Server(config).run()
 
 
 class ServerThread:

@@ -175,7 +175,7 @@ async def get_model(request: Request, config: ServerConfig, request_id: str) -> 
 async def _http_error(request: Request, exc: Exception) -> Response:
     status = exc.status_code if isinstance(exc, HTTPException) else 500
     message = {404: "The requested resource could not be found.", 405: "Method not allowed."}.get(status, "Internal server error")
-    return error_response(APIErrorResponse(status, message, type="not_found_error" if status == 404 else None), ids.request_id())
+    return error_response(APIErrorResponse(status, message), ids.request_id())
 
 
 @contextlib.asynccontextmanager

@@ -104,10 +104,10 @@ class Relay:
         )
         self.producers.add(task)
         task.add_done_callback(self.producers.discard)
-        body = self._reader(stream_id, 0, request_id, cut_after)
+        body = self.reader(stream_id, 0, request_id, cut_after)
         return EventStreamResponse(body, {**headers, STREAM_ID_HEADER: stream_id})
 
-    async def _reader(self, stream_id: str, after: int, request_id: str, cut_after: int | None = None) -> AsyncIterator[bytes]:
+    async def reader(self, stream_id: str, after: int, request_id: str, cut_after: int | None = None) -> AsyncIterator[bytes]:
         """One reader's body. ``cut_after``: the ``disconnect_after`` fault, which breaks this
         connection (not the generation) after that many deltas."""
         deltas = 0
@@ -178,7 +178,7 @@ async def read_stream(request: Request, config: Any, request_id: str) -> Respons
     if info.state != OPEN and after >= info.events:  # nothing left: 204 also tells an EventSource to stop
         return Response(status_code=204, headers=headers)
     headers.update({"content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache"})
-    return EventStreamResponse(relay._reader(stream_id, after, request_id), headers)
+    return EventStreamResponse(relay.reader(stream_id, after, request_id), headers)
 
 
 async def cancel_stream(request: Request, config: Any, request_id: str) -> Response:

@@ -71,10 +71,11 @@ def test_a_cut_after_every_delta_resumes_to_the_uncut_result(kind, relay_server)
 def test_a_cut_at_every_byte_restarts_the_framing_only() -> None:
     """Sans-IO: feed a resumable body up to any byte, restart, feed what the server sends after
     the last id; the events equal one uncut parse (a partial event is never half-used)."""
-    from claudewire.server.relay.log import event_frame
-    from claudewire.server.backends.scripted import ScriptedBackend
-    from claudewire.protocol.params import MessageCreateParams
     import msgspec
+
+    from claudewire.protocol.params import MessageCreateParams
+    from claudewire.server.backends.scripted import ScriptedBackend
+    from claudewire.server.relay.log import event_frame
 
     request = msgspec.convert(params(text="héllo wörld, ünïcode ✓ " * 3), MessageCreateParams)
     wire = [event_frame(n, e) for n, e in enumerate(ScriptedBackend().events(request), 1)]

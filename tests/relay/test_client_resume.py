@@ -176,3 +176,27 @@ def test_chat_says_reconnecting_and_prints_the_whole_reply(relay_server) -> None
     assert done.returncode == 0 and done.stdout == TEXT + "\n"  # the reply only, once, however the stream was cut
     assert "end_turn" in done.stderr
     assert done.stderr.count("reconnecting…") == 1
+
+
+def test_raw_events_resume_too_and_with_options_turns_it_on(relay_server) -> None:
+    plain = claudewire.Anthropic(base_url=relay_server.base_url, api_key="key-A")
+    client = plain.with_options(resumable=True)
+    with client.messages.create(stream=True, **params(), extra_headers=cut(3)) as events:
+        types = [event.type for event in events]
+        assert events.stream_id is not None
+    assert types.count("content_block_delta") == 6 and types[-1] == "message_stop" and types.count("message_start") == 1
+    with pytest.raises(claudewire.IncompleteStreamError):  # the client it came from is unchanged
+        list(plain.messages.create(stream=True, **params(), extra_headers=cut(3)))
+
+
+def test_an_idle_timeout_resumes_after_a_backoff(relay_server) -> None:
+    """No bytes for longer than idle_timeout (a stall longer than the pings' interval): the client
+    reconnects, backing off, until the stream moves again."""
+    reconnects: list[float] = []
+    client = claudewire.Anthropic(base_url=relay_server.base_url, api_key="key-A", resumable=True, idle_timeout=0.15,
+                                  max_retries=6)
+    with client.messages.stream(**params(), extra_headers={"x-claudewire-fault": "stall_after=2; seconds=1.5"}) as stream:
+        stream.on_reconnect = lambda plan: reconnects.append(plan.delay)
+        text = "".join(stream.text_stream)
+    assert text == TEXT and reconnects and reconnects[0] == 0.0
+    assert all(later > 0 for later in reconnects[1:]), "after the first, reconnects back off"

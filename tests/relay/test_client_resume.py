@@ -84,6 +84,7 @@ def test_a_cut_at_every_byte_restarts_the_framing_only() -> None:
     for k in range(len(whole) + 1):
         parser = EventStreamParser()
         got = parser.feed(whole[:k])
+        parser.close()  # the body ended there (what the client does on a clean cut)
         parser.restart_body()
         last = int(parser.last_event_id or 0)
         got += parser.feed(b"".join(wire[last:]))

@@ -134,7 +134,7 @@ class Relay:
                     yield b"".join(batch)
         except StoreUnavailable as exc:
             log.error("stream %s: the store went away while reading: %s", stream_id, exc)
-            yield frame(error_event("api_error", f"The stream store is unavailable: {exc}", request_id))
+            yield frame(error_event("api_error", "The stream store is unavailable; the stream cannot be read now.", request_id))
 
     # -- GET /v1/messages/streams/{id} and POST .../cancel ---------------------------------
 
@@ -167,7 +167,9 @@ def _after(request: Request) -> int:
 
 
 def _unavailable(exc: BaseException) -> APIErrorResponse:
-    return APIErrorResponse(503, f"The stream store is unavailable: {exc}", type="api_error")
+    """The details (hosts, ports) go to the log, not to the client."""
+    log.error("the stream store is unavailable: %s", exc)
+    return APIErrorResponse(503, "The stream store is unavailable; resumable streams cannot be served now.", type="api_error")
 
 
 async def read_stream(request: Request, config: Any, request_id: str) -> Response:

@@ -172,8 +172,8 @@ def stream_turn(where: endpoint.Endpoint, params: dict[str, Any], view: Any) -> 
             message = stream.get_final_message()
         return Turn(message, time.monotonic() - started, first)
     except KeyboardInterrupt:
-        if stream is not None and stream.stream_id is not None:  # resumable: stop the generation itself
-            with contextlib.suppress(APIError):
+        if stream is not None and stream.stream_id is not None and not where.embedded_model:
+            with contextlib.suppress(APIError):  # a resumable stream on a server that outlives us: stop it there
                 stream.cancel()
         return Turn(_snapshot(stream), time.monotonic() - started, first, interrupted=True)
     except APIError as exc:

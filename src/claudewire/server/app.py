@@ -30,7 +30,8 @@ from .errors import APIErrorResponse, invalid
 from .faults import CUT, FaultPlan, inject, raise_before_stream
 from .limits import Limits, validated
 from .observability import Observer
-from .relay import Relay, routes as relay_routes
+from .relay import Relay
+from .relay import routes as relay_routes
 from .streaming import EventStreamResponse, sse_body, unless_disconnected
 from .validation import validate_count, validate_create
 
@@ -63,7 +64,7 @@ def error_response(error: APIErrorResponse, request_id: str) -> Response:
     return json_response(error.status, error.body(request_id), request_id, error.response_headers())
 
 
-def _check_headers(config: ServerConfig, request: Request) -> None:
+def _check_headers(config: ServerConfig, request: Request, versioned: bool = True) -> None:
     if config.api_key is not None:
         given = request.headers.get("x-api-key")
         if given is None:
@@ -73,18 +74,19 @@ def _check_headers(config: ServerConfig, request: Request) -> None:
             raise APIErrorResponse(401, "x-api-key header is required")
         if not hmac.compare_digest(given.encode(), config.api_key):
             raise APIErrorResponse(401, "invalid x-api-key")
-    if "anthropic-version" not in request.headers:
+    if versioned and "anthropic-version" not in request.headers:
         raise invalid("anthropic-version: header is required")
 
 
-def endpoint(handler: Any) -> Any:
-    """Request id, header checks and the API's error format around a route handler."""
+def endpoint(handler: Any, *, versioned: bool = True) -> Any:
+    """Request id, header checks and the API's error format around a route handler.
+    ``versioned=False``: no anthropic-version needed (a browser EventSource cannot send it)."""
 
     async def route(request: Request) -> Response:
         request_id = ids.request_id()
         config: ServerConfig = request.app.state.config
         try:
-            _check_headers(config, request)
+            _check_headers(config, request, versioned)
             response = await handler(request, config, request_id)
         except APIErrorResponse as exc:
             return error_response(exc, request_id)
@@ -193,7 +195,7 @@ def create_app(backend: Any, *, access_log: str | None = None, **options: Any) -
         routes=[
             Route("/v1/messages", endpoint(create_message), methods=["POST"]),
             Route("/v1/messages/count_tokens", endpoint(count_tokens), methods=["POST"]),
-            Route("/v1/messages/streams/{stream_id}", endpoint(relay_routes.read_stream), methods=["GET"]),
+            Route("/v1/messages/streams/{stream_id}", endpoint(relay_routes.read_stream, versioned=False), methods=["GET"]),
             Route("/v1/messages/streams/{stream_id}/cancel", endpoint(relay_routes.cancel_stream), methods=["POST"]),
             Route("/v1/models", endpoint(list_models), methods=["GET"]),
             Route("/v1/models/{model_id:path}", endpoint(get_model), methods=["GET"]),

@@ -49,6 +49,17 @@ def test_stdout_is_the_reply_and_quiet_drops_the_rest(server) -> None:
     assert models.returncode == 0 and b"claude-sonnet-4-6" in models.stdout and b"claudewire-scripted" in models.stdout
 
 
+def test_markdown_on_a_terminal_plain_text_in_a_pipe(server) -> None:
+    env = environment(ANTHROPIC_BASE_URL=server.base_url)
+    child = pexpect.spawn(COMMAND[0], [*COMMAND[1:], "chat", "-q", "# Title with **bold** and `code`"], env=env,
+                          encoding="utf-8", timeout=30, dimensions=(24, 100))
+    child.expect(pexpect.EOF)
+    shown = child.before
+    assert "\x1b[1" in shown and "Title" in shown and "**" not in shown and "`" not in shown  # rendered by rich
+    piped = run("chat", "-q", "**bold**", env=env)
+    assert piped.stdout == b"**bold**\n"
+
+
 def test_errors_are_one_line_with_the_class(server) -> None:
     env = environment(ANTHROPIC_BASE_URL=server.base_url)
     overloaded = run("chat", "x y z", env={**env, "ANTHROPIC_CUSTOM_HEADERS": "x-claudewire-fault: error_after=1"})

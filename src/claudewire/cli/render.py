@@ -81,7 +81,7 @@ class PlainText:
 
 
 class Markdown:
-    """The reply re-rendered as Markdown as it grows (rich's Live display)."""
+    """The reply re-rendered as Markdown as it grows (rich's Live display), from its first text on."""
 
     def __init__(self, out: TextIO) -> None:
         from rich.console import Console
@@ -91,14 +91,19 @@ class Markdown:
         self._markdown = RichMarkdown
         self.text = ""
         self.live = Live(console=Console(file=out), refresh_per_second=10, vertical_overflow="visible")
-        self.live.start()
+        self.started = False
 
     def write(self, text: str) -> None:
+        if not self.started:  # only now: the spinner has cleared its line
+            self.live.start()
+            self.started = True
         self.text += text
         self.live.update(self._markdown(self.text))
 
     def close(self) -> None:
-        self.live.stop()
+        if self.started:
+            self.live.stop()
+            self.started = False
 
 
 def reply_view(out: TextIO, render: bool | None) -> PlainText | Markdown:

@@ -172,5 +172,9 @@ def serve_workers(args: argparse.Namespace, sock: socket.socket, api_key: str | 
     config = uvicorn.Config("claudewire.server.factory:app_from_env", factory=True, workers=args.workers,
                             log_level=uvicorn_level(args.log_level), access_log=False, timeout_graceful_shutdown=3)
     print(f"claudewire: serving {args.backend} with {args.workers} workers on {url_of(sock)}", file=sys.stderr, flush=True)
-    Multiprocess(config, target=uvicorn.Server(config).run, sockets=[sock]).run()
+    try:
+        supervisor = Multiprocess(config, sockets=[sock])
+    except TypeError:  # uvicorn before 0.36 passes the target itself
+        supervisor = Multiprocess(config, target=uvicorn.Server(config).run, sockets=[sock])  # type: ignore[call-arg]
+    supervisor.run()
     return 0

@@ -88,9 +88,12 @@ def test_ctrl_c_during_prompt_processing_ends_at_once(tmp_path) -> None:
     """The embedded model: Ctrl-C while llama.cpp evaluates a long prompt ends the command within 2 s."""
     prompt = tmp_path / "prompt.txt"
     prompt.write_text(" ".join(f"item {i}," for i in range(700)))  # ~4,400 tokens: seconds of prompt processing
-    child = pexpect.spawn("bash", ["-c", f"{' '.join(COMMAND)} chat - --no-render < {prompt}"], env=environment(tmp_path),
+    env = environment(tmp_path, ANTHROPIC_API_KEY="sk-ant-never-used")
+    child = pexpect.spawn("bash", ["-c", f"{' '.join(COMMAND)} chat - --local --no-render < {prompt}"], env=env,
                           encoding="utf-8", timeout=60)
     child.logfile_read = sys.stdout
+    child.expect_exact("loading the embedded model")
+    child.expect_exact("answering with the embedded local model smollm2-135m-instruct (--local)")  # the key is set, yet local
     child.expect_exact("waiting for the first token")  # the spinner: the model has the prompt
     child.expect_exact("1s")
     child.sendintr()
@@ -99,3 +102,20 @@ def test_ctrl_c_during_prompt_processing_ends_at_once(tmp_path) -> None:
     child.close()
     assert time.monotonic() - interrupted < 2.0
     assert child.exitstatus == 130 and "Traceback" not in child.before
+
+
+def test_version_and_help_show_defaults_and_environment(capsys: pytest.CaptureFixture[str]) -> None:
+    from claudewire import __version__
+    from claudewire.cli import main
+
+    for argv, says in [
+        (["--version"], [f"claudewire {__version__}"]),
+        (["chat", "--help"], ["--max-tokens MAX_TOKENS", "(default: 1024)", "(default: claude-sonnet-4-6)", "[env: ANTHROPIC_BASE_URL]",
+                              "ANTHROPIC_API_KEY", "CLAUDEWIRE_DATA_DIR"]),
+        (["serve", "--help"], ["(default: 8080)", "(default: 127.0.0.1)", "CLAUDEWIRE_SERVER_API_KEY", "--api-key-file", "exit status"]),
+        (["models", "--help"], ["ANTHROPIC_BASE_URL"]),
+    ]:
+        with pytest.raises(SystemExit) as exited:
+            main(argv)
+        shown = capsys.readouterr().out
+        assert exited.value.code == 0 and all(part in " ".join(shown.split()) for part in says), shown

@@ -13,6 +13,7 @@ import asyncio
 import codecs
 import contextlib
 import importlib.util
+import json
 import threading
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -27,7 +28,7 @@ from ...protocol.params import MessageCountTokensParams, MessageCreateParams
 from ..builder import MessageBuilder
 from ..catalogue import ModelEntry
 from ..errors import invalid
-from .base import StopSequenceFilter, message_text, system_text
+from .base import StopSequenceFilter, message_text, reject_non_text, system_text
 
 MODEL_ID = "smollm2-135m-instruct"
 
@@ -37,6 +38,17 @@ class Finish:
     stop_reason: str
     stop_sequence: str | None
     output_tokens: int
+
+
+def tools_text(tools: list[Any] | None) -> str:
+    """The tool definitions as the system prompt carries them (SmolLM2's template has no tool slot)."""
+    if not tools:
+        return ""
+    lines = []
+    for tool in tools:
+        spec = {"name": tool.name, "description": tool.description, "input_schema": tool.input_schema, "type": tool.type}
+        lines.append(json.dumps({k: v for k, v in spec.items() if v is not None}, ensure_ascii=False))
+    return "You can use these tools:\n<tools>\n" + "\n".join(lines) + "\n</tools>"
 
 
 def model_path() -> Path:
@@ -64,8 +76,11 @@ class LocalBackend:
     # -- prompts ------------------------------------------------------------------------
 
     def prompt(self, params: MessageCountTokensParams) -> str:
+        """The exact text the model reads: the system prompt with the tool definitions, then
+        the turns. Token counts (count_tokens and usage.input_tokens) are counts of this."""
+        reject_non_text(params, MODEL_ID)
         turns: list[dict[str, str]] = []
-        system = system_text(params.system)
+        system = "\n\n".join(part for part in (system_text(params.system), tools_text(params.tools)) if part)
         if system:
             turns.append({"role": "system", "content": system})
         for message in params.messages:

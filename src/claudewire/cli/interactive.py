@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import sys
 
-
 from . import session
 from .chat import request_params, stream_turn
 from .endpoint import Endpoint

@@ -222,7 +222,7 @@ class LocalBackend:
         """
         llm = self.llm
         cached = 0
-        for have, want in zip(llm.input_ids[: llm.n_tokens], prompt[:-1]):
+        for have, want in zip(llm.input_ids[: llm.n_tokens], prompt[:-1], strict=False):
             if have != want:
                 break
             cached += 1

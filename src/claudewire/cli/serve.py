@@ -54,6 +54,7 @@ def add_parser(commands: Any) -> None:
     parser.add_argument("--workers", type=at_least_one, default=1, help="worker processes (each loads its own backend)")
     parser.add_argument("--log-level", default="info", choices=LOG_LEVELS, help="info shows one access-log line per request")
     parser.add_argument("--log-format", default="text", choices=("text", "json"), help="access-log format")
+    add_relay_arguments(parser)
     parser.set_defaults(run=run)
 
 
@@ -76,10 +77,14 @@ def serve(args: argparse.Namespace) -> int:
         raise StartupError(f"--model-file is for the local backend, not --backend {args.backend}", 2)
     api_key = read_api_key(args)
     backend_options = {"path": args.model_file} if args.model_file else {}
-    options: dict[str, Any] = {"ping_interval": args.ping_interval, "faults": args.faults, "access_log": args.log_format}
+    options: dict[str, Any] = {"ping_interval": args.ping_interval, "faults": args.faults, "access_log": args.log_format,
+                               "relay": relay_options(args)}
     from ..server.observability import setup_logging
 
     setup_logging(args.log_level)
+    if args.workers > 1 and args.store == "memory":
+        raise StartupError("--workers > 1 needs a shared stream store: the memory store lives in one process; "
+                           "use --store redis://host:port/db (pip install 'claudewire[redis]') or one worker", 2)
     sock = listen(args.host, args.port)
     if args.workers > 1:
         return serve_workers(args, sock, api_key, backend_options, options)
@@ -91,6 +96,30 @@ def serve(args: argparse.Namespace) -> int:
     server = announcing_server(app, announce, log_level=args.log_level)
     server.run(sockets=[sock])
     return 0
+
+
+def add_relay_arguments(parser: argparse.ArgumentParser) -> None:
+    relay = parser.add_argument_group("resumable streams (requests with x-claudewire-resumable: true)")
+    relay.add_argument("--store", default="memory", metavar="memory|redis://HOST:PORT/DB",
+                       help="where streams are kept; Redis lets any worker or host serve any stream")
+    relay.add_argument("--detach-timeout", type=positive_float, default=60.0, metavar="SECONDS",
+                       help="a generation nobody reads is cancelled after this")
+    relay.add_argument("--resume-ttl", type=positive_float, default=300.0, metavar="SECONDS",
+                       help="a finished stream can be read again for this long")
+    relay.add_argument("--store-max-bytes", type=at_least_one, default=256 * 1024 * 1024, metavar="BYTES",
+                       help="the memory store's bound")
+
+
+def relay_options(args: argparse.Namespace) -> dict[str, Any]:
+    if args.store != "memory" and not args.store.startswith(("redis://", "rediss://", "unix://")):
+        raise StartupError(f"--store {args.store}: use memory or a redis://host:port/db URL", 2)
+    if args.store != "memory":
+        try:
+            import redis  # noqa: F401
+        except ImportError:
+            raise StartupError("--store redis:// needs the redis package: pip install 'claudewire[redis]'", 2) from None
+    return {"store": args.store, "detach_timeout": args.detach_timeout, "resume_ttl": args.resume_ttl,
+            "store_max_bytes": args.store_max_bytes}
 
 
 def read_api_key(args: argparse.Namespace) -> str | None:

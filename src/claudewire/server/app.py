@@ -29,7 +29,8 @@ from .catalogue import Catalogue
 from .errors import APIErrorResponse, invalid
 from .faults import CUT, FaultPlan, inject, raise_before_stream
 from .observability import Observer
-from .relay import Relay, routes as relay_routes
+from .relay import Relay
+from .relay import routes as relay_routes
 from .streaming import EventStreamResponse, sse_body, unless_disconnected
 from .validation import validate_count, validate_create
 

@@ -90,9 +90,9 @@ def run(args: argparse.Namespace) -> int:
 
 def serve(args: argparse.Namespace) -> int:
     try:
-        import uvicorn  # noqa: F401
-        import starlette  # noqa: F401
         import prometheus_client  # noqa: F401
+        import starlette  # noqa: F401
+        import uvicorn  # noqa: F401
     except ImportError as exc:
         raise StartupError(f"the server needs {exc.name}: pip install 'claudewire[server]' (or: scripts/setup)", 2) from None
     if args.model_file and args.backend != "local":

@@ -31,6 +31,7 @@ from ..errors import invalid
 from .base import StopSequenceFilter, message_text, reject_non_text, system_text
 
 MODEL_ID = "smollm2-135m-instruct"
+PREFILL_CHUNK = 256  # prompt tokens evaluated between two looks at the cancel flag
 
 
 @dataclass(slots=True)
@@ -172,6 +173,8 @@ class LocalBackend:
         temperature = 1.0 if params.temperature is None else params.temperature
         produced = 0
         reason, matched = "end_turn", None
+        if not self._prefill(prompt, cancelled):
+            return Finish("end_turn", None, 0)
         tokens = llm.generate(
             prompt,
             temp=temperature,
@@ -208,6 +211,29 @@ class LocalBackend:
             if tail:
                 emit(tail)
         return Finish(reason, matched, produced)
+
+    def _prefill(self, prompt: list[int], cancelled: threading.Event) -> bool:
+        """Evaluate a long prompt a chunk at a time, stopping if the client left.
+
+        llama.cpp cannot be interrupted inside one evaluation, so a long prompt handed whole to
+        ``generate`` would keep computing for seconds after its client is gone. All but the
+        last chunk is evaluated here; ``generate`` finds those tokens cached (its prefix match)
+        and evaluates the rest, so a short prompt costs nothing extra.
+        """
+        llm = self.llm
+        cached = 0
+        for have, want in zip(llm.input_ids[: llm.n_tokens], prompt[:-1], strict=False):
+            if have != want:
+                break
+            cached += 1
+        if len(prompt) - cached <= PREFILL_CHUNK:
+            return not cancelled.is_set()
+        llm.n_tokens = cached  # eval() drops the KV cache past this point, as generate() would
+        for start in range(cached, len(prompt) - PREFILL_CHUNK, PREFILL_CHUNK):
+            if cancelled.is_set():
+                return False
+            llm.eval(prompt[start : start + PREFILL_CHUNK])
+        return not cancelled.is_set()
 
     async def aclose(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)

@@ -14,6 +14,7 @@ import select
 import socket
 import subprocess
 import sys
+import threading
 import time
 
 import httpx2
@@ -140,6 +141,7 @@ def test_serve_raises_the_descriptor_limit_so_idle_sockets_lock_nobody_out(tmp_p
     try:
         line = proc.stderr.readline()
         port = int(re.search(r":(\d+)\s*$", line.strip()).group(1))
+        threading.Thread(target=proc.stderr.read, daemon=True).start()  # a full pipe would block the server
         limits = open(f"/proc/{proc.pid}/limits").read()
         soft_now = int(re.search(r"Max open files\s+(\d+)\s+(\d+)", limits).group(1))
         assert soft_now == hard

@@ -61,16 +61,16 @@ def add_parser(commands: Any) -> None:
 def add_limit_options(parser: argparse.ArgumentParser) -> None:
     """What one client may cost the server (README, "Limits")."""
     from ..server.connections import DEFAULT_HEADER_TIMEOUT, DEFAULT_LIMIT_CONCURRENCY
-    from ..server.limits import Limits
+    from ..server.limits import DEFAULT_BODY_TIMEOUT, MAX_BODY_BYTES
 
     group = parser.add_argument_group("limits")
     group.add_argument("--header-timeout", type=positive_float, default=DEFAULT_HEADER_TIMEOUT, metavar="SECONDS",
                        help="close a connection whose request headers take longer")
-    group.add_argument("--body-timeout", type=positive_float, default=Limits.body_timeout, metavar="SECONDS",
+    group.add_argument("--body-timeout", type=positive_float, default=DEFAULT_BODY_TIMEOUT, metavar="SECONDS",
                        help="answer 408 when a request body takes longer")
     group.add_argument("--limit-concurrency", type=int, default=DEFAULT_LIMIT_CONCURRENCY, metavar="N",
                        help="answer 529 beyond N connections or requests at once (0: no limit)")
-    group.add_argument("--max-body-bytes", type=at_least_one, default=Limits.max_body_bytes, metavar="BYTES",
+    group.add_argument("--max-body-bytes", type=at_least_one, default=MAX_BODY_BYTES, metavar="BYTES",
                        help="answer 413 beyond this body size (the API's 32 MiB)")
 
 

@@ -29,6 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--ping-interval", type=float, default=10.0, metavar="SECONDS")
     serve.add_argument("--faults", action="store_true", help="honour x-claudewire-fault headers")
     serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--no-web", dest="web", action="store_false", help="do not serve the web chat page at /")
     serve.add_argument("--log-level", default="info")
 
     chat = commands.add_parser("chat", help="stream a reply to PROMPT")
@@ -60,7 +61,7 @@ def serve_command(args: argparse.Namespace) -> int:
     from .server.backends.registry import BackendUnavailable, load_backend
 
     api_key = args.api_key or os.environ.get("CLAUDEWIRE_SERVER_API_KEY") or None
-    options = {"ping_interval": args.ping_interval, "faults": args.faults}
+    options = {"ping_interval": args.ping_interval, "faults": args.faults, "web": args.web}
     import uvicorn
 
     if args.workers > 1:
@@ -79,6 +80,8 @@ def serve_command(args: argparse.Namespace) -> int:
     from .server.app import create_app
 
     print(f"claudewire: serving {backend.model.id} on http://{args.host}:{args.port}", file=sys.stderr)
+    if args.web:
+        print(f"claudewire: chat in your browser at http://{args.host}:{args.port}/", file=sys.stderr)
     uvicorn.run(create_app(backend, api_key=api_key, **options), host=args.host, port=args.port, log_level=args.log_level)
     return 0
 

@@ -1,7 +1,7 @@
 """The Messages API server: a Starlette app over one backend.
 
 Routes: POST /v1/messages (streamed or not), POST /v1/messages/count_tokens,
-GET /v1/models (paged) and GET /v1/models/{id}. Every response carries ``request-id``;
+GET /v1/models (paged) and GET /v1/models/{id}; the web chat page at / (``webpage.py``). Every response carries ``request-id``;
 every error has the API's JSON shape and status.
 """
 
@@ -29,6 +29,7 @@ from .errors import APIErrorResponse, invalid
 from .faults import CUT, FaultPlan, inject, raise_before_stream
 from .streaming import EventStreamResponse, sse_body, unless_disconnected
 from .validation import validate_count, validate_create
+from .webpage import web_routes
 
 log = logging.getLogger("claudewire.server")
 MAX_BODY_BYTES = 32 * 1024 * 1024
@@ -184,7 +185,8 @@ async def _lifespan(app: Starlette) -> AsyncIterator[None]:
     await app.state.config.backend.aclose()
 
 
-def create_app(backend: Any, **options: Any) -> Starlette:
+def create_app(backend: Any, *, web: bool = True, **options: Any) -> Starlette:
+    """The API's routes, and the web chat page at ``/`` unless ``web`` is false."""
     config = ServerConfig(backend, **options)
     app = Starlette(
         routes=[
@@ -192,6 +194,7 @@ def create_app(backend: Any, **options: Any) -> Starlette:
             Route("/v1/messages/count_tokens", endpoint(count_tokens), methods=["POST"]),
             Route("/v1/models", endpoint(list_models), methods=["GET"]),
             Route("/v1/models/{model_id:path}", endpoint(get_model), methods=["GET"]),
+            *(web_routes() if web else []),
         ],
         exception_handlers={HTTPException: _http_error},
         lifespan=_lifespan,

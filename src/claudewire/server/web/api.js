@@ -71,7 +71,8 @@ export class Api {
     return { response, streamId: response.headers.get("x-claudewire-stream-id") };
   }
 
-  /** The events of stream `id` after event `after` (all of them when null), then the live ones. */
+  /** The events of stream `id` after event `after` (all of them when null), then the live ones;
+   *  204 when the stream has finished and nothing comes after `after`. */
   resume(id, after, signal) {
     const extra = after === null || after === undefined ? {} : { "last-event-id": String(after) };
     return this.request(`/v1/messages/streams/${encodeURIComponent(id)}`, { headers: this.headers(extra), signal });
@@ -85,6 +86,7 @@ export class Api {
 
 /** The body's events as {event, id}: bytes → text → SSE events → JSON, one way. */
 export async function* readEvents(response) {
+  if (!response.body) return; // 204: a finished stream with nothing after the given id
   const reader = response.body.getReader();
   const text = new TextDecoder();
   const sse = new SSEDecoder();

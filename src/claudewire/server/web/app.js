@@ -53,7 +53,8 @@ function toggle(panel, control) {
   return open;
 }
 
-async function loadModels() {
+/** Fill the model list; at start-up (`atStart`) a server that wants a key gets the key field focused. */
+async function loadModels(atStart = false) {
   try {
     const models = await api.models();
     ui.model.replaceChildren(...models.map((m) => new Option(m.display_name && m.display_name !== m.id ? `${m.id} — ${m.display_name}` : m.id, m.id)));
@@ -62,7 +63,7 @@ async function loadModels() {
     showBanner(null);
   } catch (error) {
     showBanner(describe(error));
-    if (error.status === 401) openSettings(ui.apiKey);
+    if (error.status === 401) openSettings(atStart ? ui.apiKey : null);
   }
 }
 
@@ -248,10 +249,12 @@ async function startTurn(entry = null) {
   const turn = new Turn(api, body, {
     progress: entry.progress,
     onUpdate: (t) => {
+      const firstId = t.streamId && !entry.progress?.streamId;
       entry.message = t.message;
       entry.progress = t.progress; // the snapshot and its last event id, stored together
       entry.timing = { startedAt: t.startedAt, firstTokenAt: t.firstTokenAt };
       statusLine = null;
+      if (firstId) store.save(target); // from now on a reload resumes this answer
       schedule();
     },
     onStatus: (status) => {
@@ -333,6 +336,8 @@ function bindComposer() {
   $("new-chat").addEventListener("click", () => switchTo(newConversation()));
   window.addEventListener("offline", () => showBanner("You are offline. A streaming answer carries on when the network is back."));
   window.addEventListener("online", () => showBanner(null));
+  // leaving or reloading mid-answer: store the exact snapshot and its last event id
+  window.addEventListener("pagehide", () => running && store.save(running.conversation));
 }
 
 bindSettings();
@@ -340,5 +345,5 @@ bindComposer();
 renderList();
 renderConversation();
 resumePending();
-loadModels();
+loadModels(true);
 ui.prompt.focus();

@@ -77,14 +77,8 @@ export class Turn {
   async main() {
     let response = null;
     if (this.streamId === null) {
-      this.inFlight = true;
       this.onStatus({ kind: "waiting" });
-      let started;
-      try {
-        started = await this.retrying(() => this.api.start(this.body, this.controller.signal));
-      } finally {
-        this.inFlight = false;
-      }
+      const started = await this.retrying(() => this.api.start(this.body, this.controller.signal));
       this.streamId = started.streamId;
       response = started.response;
       if (this.stopped) {
@@ -94,6 +88,8 @@ export class Turn {
       }
       this.onUpdate(this);
     }
+    if (this.acc.state.done) return { status: "done" }; // stored whole just before a reload
+    if (this.acc.state.error) return { status: "interrupted", error: inBand(this.acc.state.error) };
     for (let reconnects = 0; ; reconnects++) {
       if (response === null) {
         if (reconnects > 0) await this.wait(backoff(reconnects - 1), (seconds) => ({ kind: "reconnecting", seconds }));
@@ -139,13 +135,18 @@ export class Turn {
 
   async retrying(send) {
     for (let attempt = 0; ; attempt++) {
+      let failure;
+      this.inFlight = true; // meanwhile Stop waits for the stream id, to cancel what the server started
       try {
         return await send();
       } catch (error) {
-        if (!(error instanceof ApiError) || !error.retryable || attempt >= MAX_RETRIES) throw error;
-        const seconds = Math.min(MAX_DELAY, error.retryAfter ?? backoff(attempt));
-        await this.wait(seconds, (left) => ({ kind: "retrying", seconds: left, error }));
+        failure = error;
+      } finally {
+        this.inFlight = false;
       }
+      if (this.stopped || !(failure instanceof ApiError) || !failure.retryable || attempt >= MAX_RETRIES) throw failure;
+      const seconds = Math.min(MAX_DELAY, failure.retryAfter ?? backoff(attempt));
+      await this.wait(seconds, (left) => ({ kind: "retrying", seconds: left, error: failure }));
     }
   }
 

@@ -150,11 +150,12 @@ def test_answer_grows_token_by_token_and_renders_markdown(chat: Chat, artifacts:
 
 
 def test_unfinished_code_fence_and_list_render_while_streaming(chat: Chat) -> None:
-    chat.inject(x_claudewire_delay_ms="150")
-    chat.send("Steps:\n\n- one\n- two\n\n```js\nlet a = 1;\nlet b = 2;\nlet c = 3;\nlet d = 4;\nlet e = 5;\nlet f = 6;\n```")
+    chat.inject(x_claudewire_delay_ms="60")
+    code = "".join(f"let v{i} = {i};\n" for i in range(10))
+    chat.send(f"Steps:\n\n- one\n- two\n\n```js\n{code}```")
     chat.wait_words(8)  # inside the fence, which is still open
     expect(chat.answer.locator("li")).to_have_count(2)
-    expect(chat.answer.locator("pre code")).to_contain_text("let a = 1;")
+    expect(chat.answer.locator("pre code")).to_contain_text("let v0 = 0;")
     assert "```" not in chat.answer.inner_text()
     chat.wait("done")
 

@@ -160,7 +160,8 @@ function renderConversation() {
     if (entry.role === "user") return userView(entry, { onEdit: running ? null : (article) => startEdit(article, index) });
     const view = new AssistantView({ onRegenerate: regenerate });
     views.set(entry, view);
-    view.update(entry, { last: index === conversation.messages.length - 1 });
+    const statusLine = running?.entry === entry ? running.statusLine : null;
+    view.update(entry, { last: index === conversation.messages.length - 1, statusLine });
     return view.article;
   });
   ui.empty.hidden = nodes.length > 0;
@@ -227,17 +228,15 @@ async function startTurn(entry = null) {
     entry = { role: "assistant", status: "streaming", message: null, error: null, progress: null, timing: { startedAt: Date.now() } };
     target.messages.push(entry);
   }
-  save(target);
-  renderConversation();
-  const view = views.get(entry);
-  let statusLine = null;
+  const run = { turn: null, conversation: target, entry, statusLine: null };
   let frame = 0;
   let savedAt = 0;
   const draw = () => {
     frame = 0;
-    if (conversation === target) {
+    const view = views.get(entry); // a fresh one if the conversation was left and opened again
+    if (conversation === target && view) {
       const pinned = ui.messages.scrollHeight - ui.messages.scrollTop - ui.messages.clientHeight < 48;
-      view.update(entry, { last: true, statusLine });
+      view.update(entry, { last: true, statusLine: run.statusLine });
       if (pinned) ui.messages.scrollTop = ui.messages.scrollHeight;
     }
     if (Date.now() - savedAt >= SAVE_EVERY_MS) {
@@ -246,24 +245,26 @@ async function startTurn(entry = null) {
     }
   };
   const schedule = () => (frame ||= requestAnimationFrame(draw));
-  const turn = new Turn(api, body, {
+  run.turn = new Turn(api, body, {
     progress: entry.progress,
     onUpdate: (t) => {
       const firstId = t.streamId && !entry.progress?.streamId;
       entry.message = t.message;
       entry.progress = t.progress; // the snapshot and its last event id, stored together
       entry.timing = { startedAt: t.startedAt, firstTokenAt: t.firstTokenAt };
-      statusLine = null;
+      run.statusLine = null;
       if (firstId) store.save(target); // from now on a reload resumes this answer
       schedule();
     },
     onStatus: (status) => {
-      statusLine = statusText(status);
+      run.statusLine = statusText(status);
       schedule();
     },
   });
-  running = { turn, conversation: target, entry, view };
-  setComposer();
+  running = run;
+  save(target);
+  renderConversation();
+  const turn = run.turn;
   const result = await turn.run();
   cancelAnimationFrame(frame);
   entry.message = turn.message;

@@ -8,6 +8,7 @@ the embedded local model on a loopback port and talks to that.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -117,31 +118,35 @@ def chat_command(args: argparse.Namespace) -> int:
         params["temperature"] = args.temperature
     with ExitStack() as stack:
         if os.environ.get("ANTHROPIC_API_KEY"):
-            client = Anthropic()
+            client = Anthropic(resumable=True)  # asks for resume; a server without it (the API) ignores that
         else:
             try:
                 base_url, model_name = stack.enter_context(_embedded_server())
             except RuntimeError as exc:
                 return fail(str(exc), 2)
             print(f"claudewire: no ANTHROPIC_API_KEY set; answering with the embedded local model {model_name}", file=sys.stderr)
-            client = Anthropic(base_url=base_url, api_key="embedded")
+            client = Anthropic(base_url=base_url, api_key="embedded", resumable=True)
         stack.callback(client.close)
         out = sys.stdout
         try:
             if args.raw:
-                raw = client.messages.create(stream=True, **params)
+                raw = client.with_options(resumable=False).messages.create(stream=True, **params)  # the plain wire
                 stack.callback(raw.close)
                 raw.on_bytes = lambda chunk: (out.buffer.write(chunk), out.flush())
                 for _ in raw:
                     pass
                 return 0
             with client.messages.stream(**params) as stream:
+                stream.on_reconnect = lambda plan: print("claudewire: reconnecting…", file=sys.stderr, flush=True)
                 try:
                     for text in stream.text_stream:
                         if not args.json:
                             out.write(text)
                             out.flush()
                 except KeyboardInterrupt:
+                    if stream.stream_id is not None:  # a resumable stream: stop the generation itself
+                        with contextlib.suppress(APIError):
+                            stream.cancel()
                     stream.close()
                     print("\nclaudewire: interrupted", file=sys.stderr)
                     return 130

@@ -14,9 +14,15 @@ from typing import Any, Literal, overload
 
 import httpx2
 
+from .._exceptions import APIConnectionError
 from ..protocol.types import Message, MessageTokensCount, ModelInfo, RawMessageStreamEvent
 from . import resources as r
-from ._base import NOT_GIVEN, Attempts, BaseClient, connection_error
+from .._types import NOT_GIVEN
+from ._base import BaseClient
+from ._options import DEFAULT_CONNECTION_LIMITS, DEFAULT_TIMEOUT
+from ._retry import Attempts
+from ._transport import transport_errors
+from .resume import Resumer
 from .streaming import AsyncMessageStream, AsyncMessageStreamManager, AsyncStream
 
 NO_LOOP = (
@@ -25,15 +31,29 @@ NO_LOOP = (
 )
 
 
+class DefaultAsyncHttpxClient(httpx2.AsyncClient):
+    """The ``httpx2.AsyncClient`` the client makes for itself: the SDK's timeout, limits and redirects."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("timeout", DEFAULT_TIMEOUT)
+        kwargs.setdefault("limits", DEFAULT_CONNECTION_LIMITS)
+        kwargs.setdefault("follow_redirects", True)
+        super().__init__(**kwargs)
+
+
 class AsyncAnthropic(BaseClient):
     """The asyncio client; the same options as ``Anthropic``."""
 
-    def __init__(self, *, http_client: httpx2.AsyncClient | None = None, **options: Any) -> None:
-        super().__init__(**options)
+    _is_async = True
+
+    def _init_http(self, http_client: httpx2.AsyncClient | None) -> None:
         self._given_http = http_client
         self._per_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx2.AsyncClient] = weakref.WeakKeyDictionary()
         self.messages = AsyncMessages(self)
         self.models = AsyncModels(self)
+
+    def _given_http_client(self) -> httpx2.AsyncClient | None:
+        return self._given_http
 
     @property
     def _http(self) -> httpx2.AsyncClient:
@@ -45,7 +65,7 @@ class AsyncAnthropic(BaseClient):
             return self._given_http
         client = self._per_loop.get(loop)
         if client is None:
-            client = self._per_loop[loop] = httpx2.AsyncClient(timeout=self._options.timeouts.request)
+            client = self._per_loop[loop] = DefaultAsyncHttpxClient(timeout=self._options.timeouts.request)
         return client
 
     async def close(self) -> None:
@@ -63,8 +83,9 @@ class AsyncAnthropic(BaseClient):
         attempts = Attempts(self._options, call, async_=True)
         while True:
             try:
-                response = await http.send(http.build_request(**attempts.next_request()), stream=True)
-            except httpx2.TransportError as exc:
+                with transport_errors():
+                    response = await http.send(http.build_request(**attempts.next_request()), stream=True)
+            except APIConnectionError as exc:
                 delay = attempts.after_transport_error(exc)
             else:
                 if response.is_success:
@@ -74,15 +95,29 @@ class AsyncAnthropic(BaseClient):
 
     async def _read(self, response: httpx2.Response) -> bytes:
         try:
-            return await response.aread()
-        except httpx2.HTTPError as exc:
-            raise connection_error(exc) from exc
+            with transport_errors():
+                return await response.aread()
         finally:
             await response.aclose()
 
     async def _request(self, call: r.Call) -> tuple[bytes, httpx2.Response]:
         response = await self._send(call)
         return await self._read(response), response
+
+    def _resumer(self, response: httpx2.Response) -> Resumer | None:
+        return Resumer.offered(self._options, response.headers, async_=True)
+
+    async def _reconnect(self, request: dict[str, Any]) -> httpx2.Response | APIConnectionError:
+        """One attempt to reattach a broken resumable stream; its StreamCore judges the answer."""
+        http = self._http
+        try:
+            with transport_errors():
+                response = await http.send(http.build_request(**request), stream=True)
+        except APIConnectionError as exc:
+            return exc
+        if response.status_code not in (200, 204):
+            await response.aclose()
+        return response
 
 
 class AsyncMessages:
@@ -97,18 +132,31 @@ class AsyncMessages:
 
     async def create(self, *, stream: bool = False, timeout: Any = NOT_GIVEN, **params: Any) -> Message | AsyncStream[RawMessageStreamEvent]:
         """A finished ``Message``; with ``stream=True``, the raw events as they arrive."""
-        call = r.create_call(params, stream=stream, timeout=timeout, client_timeout_is_default=self._client._timeout_is_default())
+        client = self._client
+        call = r.create_call(params, stream=stream, timeout=timeout, client_timeout_is_default=client._timeout_is_default(),
+                             resumable=client._options.resumable)
         if stream:
-            return AsyncStream(await self._client._send(call), total_timeout=self._client._options.timeouts.total)
+            return AsyncStream(await client._send(call), total_timeout=client._options.timeouts.total, client=client)
         content, response = await self._client._request(call)
         return r.parse_message(content, response.headers.get("request-id"))
 
     def stream(self, *, timeout: Any = NOT_GIVEN, **params: Any) -> AsyncMessageStreamManager:
-        call = r.stream_call(params, timeout=timeout)
         client = self._client
+        call = r.stream_call(params, timeout=timeout, resumable=client._options.resumable)
 
         async def open_stream() -> AsyncMessageStream:
-            return AsyncMessageStream(await client._send(call), total_timeout=client._options.timeouts.total)
+            return AsyncMessageStream(await client._send(call), total_timeout=client._options.timeouts.total, client=client)
+
+        return AsyncMessageStreamManager(open_stream)
+
+    def resume(self, stream_id: str, *, after: int | None = None) -> AsyncMessageStreamManager:
+        """Attach to a resumable stream started elsewhere (see ``Messages.resume``)."""
+        client = self._client
+        call = r.resume_call(stream_id)
+
+        async def open_stream() -> AsyncMessageStream:
+            response = await client._send(call)
+            return AsyncMessageStream(response, total_timeout=client._options.timeouts.total, client=client, after=after or 0)
 
         return AsyncMessageStreamManager(open_stream)
 

@@ -8,22 +8,40 @@ from typing import Any, Literal, overload
 
 import httpx2
 
+from .._exceptions import APIConnectionError
 from ..protocol.types import Message, MessageTokensCount, ModelInfo, RawMessageStreamEvent
 from . import resources as r
-from ._base import NOT_GIVEN, Attempts, BaseClient, connection_error
+from .._types import NOT_GIVEN
+from ._base import BaseClient
+from ._options import DEFAULT_CONNECTION_LIMITS, DEFAULT_TIMEOUT
+from ._retry import Attempts
+from ._transport import transport_errors
+from .resume import Resumer
 from .streaming import MessageStream, MessageStreamManager, Stream
 
 
-class Anthropic(BaseClient):
-    """The blocking client. Takes the official SDK's options, plus ``idle_timeout`` (longest
-    silence a stream may keep, pings count; default 60 s), ``stream_timeout`` (a deadline for
-    a whole stream) and ``max_retry_after`` (the longest retry-after honoured, default 60 s)."""
+class DefaultHttpxClient(httpx2.Client):
+    """The ``httpx2.Client`` the client makes for itself: the SDK's timeout, limits and redirects."""
 
-    def __init__(self, *, http_client: httpx2.Client | None = None, **options: Any) -> None:
-        super().__init__(**options)
-        self._http = http_client or httpx2.Client(timeout=self._options.timeouts.request)
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("timeout", DEFAULT_TIMEOUT)
+        kwargs.setdefault("limits", DEFAULT_CONNECTION_LIMITS)
+        kwargs.setdefault("follow_redirects", True)
+        super().__init__(**kwargs)
+
+
+class Anthropic(BaseClient):
+    """The blocking client over ``httpx2.Client``."""
+
+    _http: httpx2.Client
+
+    def _init_http(self, http_client: httpx2.Client | None) -> None:
+        self._http = http_client or DefaultHttpxClient(timeout=self._options.timeouts.request)
         self.messages = Messages(self)
         self.models = Models(self)
+
+    def _given_http_client(self) -> httpx2.Client:
+        return self._http
 
     def close(self) -> None:
         self._http.close()
@@ -39,8 +57,9 @@ class Anthropic(BaseClient):
         attempts = Attempts(self._options, call, async_=False)
         while True:
             try:
-                response = self._http.send(self._http.build_request(**attempts.next_request()), stream=True)
-            except httpx2.TransportError as exc:
+                with transport_errors():
+                    response = self._http.send(self._http.build_request(**attempts.next_request()), stream=True)
+            except APIConnectionError as exc:
                 delay = attempts.after_transport_error(exc)
             else:
                 if response.is_success:
@@ -50,15 +69,28 @@ class Anthropic(BaseClient):
 
     def _read(self, response: httpx2.Response) -> bytes:
         try:
-            return response.read()
-        except httpx2.HTTPError as exc:
-            raise connection_error(exc) from exc
+            with transport_errors():
+                return response.read()
         finally:
             response.close()
 
     def _request(self, call: r.Call) -> tuple[bytes, httpx2.Response]:
         response = self._send(call)
         return self._read(response), response
+
+    def _resumer(self, response: httpx2.Response) -> Resumer | None:
+        return Resumer.offered(self._options, response.headers, async_=False)
+
+    def _reconnect(self, request: dict[str, Any]) -> httpx2.Response | APIConnectionError:
+        """One attempt to reattach a broken resumable stream; its StreamCore judges the answer."""
+        try:
+            with transport_errors():
+                response = self._http.send(self._http.build_request(**request), stream=True)
+        except APIConnectionError as exc:
+            return exc
+        if response.status_code not in (200, 204):
+            response.close()
+        return response
 
 
 class Messages:
@@ -73,16 +105,28 @@ class Messages:
 
     def create(self, *, stream: bool = False, timeout: Any = NOT_GIVEN, **params: Any) -> Message | Stream[RawMessageStreamEvent]:
         """A finished ``Message``; with ``stream=True``, the raw events as they arrive."""
-        call = r.create_call(params, stream=stream, timeout=timeout, client_timeout_is_default=self._client._timeout_is_default())
+        client = self._client
+        call = r.create_call(params, stream=stream, timeout=timeout, client_timeout_is_default=client._timeout_is_default(),
+                             resumable=client._options.resumable)
         if stream:
-            return Stream(self._client._send(call), total_timeout=self._client._options.timeouts.total)
+            return Stream(client._send(call), total_timeout=client._options.timeouts.total, client=client)
         content, response = self._client._request(call)
         return r.parse_message(content, response.headers.get("request-id"))
 
     def stream(self, *, timeout: Any = NOT_GIVEN, **params: Any) -> MessageStreamManager:
-        call = r.stream_call(params, timeout=timeout)
         client = self._client
-        return MessageStreamManager(lambda: MessageStream(client._send(call), total_timeout=client._options.timeouts.total))
+        call = r.stream_call(params, timeout=timeout, resumable=client._options.resumable)
+        return MessageStreamManager(lambda: MessageStream(client._send(call), total_timeout=client._options.timeouts.total, client=client))
+
+    def resume(self, stream_id: str, *, after: int | None = None) -> MessageStreamManager:
+        """Attach to a resumable stream started elsewhere (another process, a page reload): the
+        events after ``after`` (default: all), with the whole message's snapshot; it resumes
+        again if this connection breaks."""
+        client = self._client
+        call = r.resume_call(stream_id)
+        return MessageStreamManager(
+            lambda: MessageStream(client._send(call), total_timeout=client._options.timeouts.total, client=client, after=after or 0)
+        )
 
     def count_tokens(self, **params: Any) -> MessageTokensCount:
         content, _ = self._client._request(r.count_tokens_call(params))

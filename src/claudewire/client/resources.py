@@ -12,7 +12,9 @@ import msgspec
 
 from ..protocol._model import Decoder, from_builtins
 from ..protocol.types import Message, MessageTokensCount, ModelInfo
-from ._base import NOT_GIVEN, Call, build_body, check_nonstreaming
+from .._types import NOT_GIVEN, given
+from ._request import Call, build_body, check_nonstreaming
+from .resume import RESUMABLE_HEADER
 
 T = TypeVar("T")
 
@@ -21,17 +23,30 @@ _tokens = Decoder(MessageTokensCount)
 _model_info = Decoder(ModelInfo)
 
 
-def create_call(params: dict[str, Any], *, stream: bool, timeout: Any, client_timeout_is_default: bool) -> Call:
+def create_call(
+    params: dict[str, Any], *, stream: bool, timeout: Any, client_timeout_is_default: bool, resumable: bool = False
+) -> Call:
     if not stream and params.get("max_tokens") is not None:
-        check_nonstreaming(int(params["max_tokens"]), timeout is not NOT_GIVEN or not client_timeout_is_default)
+        check_nonstreaming(int(params["max_tokens"]), given(timeout) or not client_timeout_is_default)
     body = build_body(params, stream=True if stream else None)
-    return Call("POST", "/v1/messages", body, params.get("extra_query"), stream=stream, timeout=timeout, headers=params.get("extra_headers"))
+    headers = resume_headers(params.get("extra_headers"), stream and resumable)
+    return Call("POST", "/v1/messages", body, params.get("extra_query"), stream=stream, timeout=timeout, headers=headers)
 
 
-def stream_call(params: dict[str, Any], *, timeout: Any) -> Call:
+def stream_call(params: dict[str, Any], *, timeout: Any, resumable: bool = False) -> Call:
     body = build_body(params, stream=True)
     return Call("POST", "/v1/messages", body, params.get("extra_query"), stream=True, helper=True, timeout=timeout,
-                headers=params.get("extra_headers"))
+                headers=resume_headers(params.get("extra_headers"), resumable))
+
+
+def resume_call(stream_id: str) -> Call:
+    """Attach to a resumable stream started elsewhere (another process, a page reload)."""
+    return Call("GET", f"/v1/messages/streams/{stream_id}", stream=True, headers={"accept": "text/event-stream"})
+
+
+def resume_headers(headers: dict[str, Any] | None, resumable: bool) -> dict[str, Any] | None:
+    """A stream asks for resume (``x-claudewire-resumable``) when the client is ``resumable``."""
+    return {RESUMABLE_HEADER: "true", **(headers or {})} if resumable else headers
 
 
 def count_tokens_call(params: dict[str, Any]) -> Call:
@@ -40,7 +55,7 @@ def count_tokens_call(params: dict[str, Any]) -> Call:
 
 
 def models_list_call(limit: Any, after_id: Any, before_id: Any) -> Call:
-    query = {k: v for k, v in (("limit", limit), ("after_id", after_id), ("before_id", before_id)) if v is not NOT_GIVEN and v is not None}
+    query = {k: v for k, v in (("limit", limit), ("after_id", after_id), ("before_id", before_id)) if given(v) and v is not None}
     return Call("GET", "/v1/models", query=query)
 
 
@@ -72,7 +87,7 @@ class Page(Generic[T]):
         self.first_id: str | None = body.get("first_id")
         self.last_id: str | None = body.get("last_id")
         self._fetch_next = fetch_next
-        self._backwards = before_id is not NOT_GIVEN and before_id is not None
+        self._backwards = given(before_id) and before_id is not None
 
     def next_cursor(self) -> dict[str, Any] | None:
         """The after_id/before_id of the next page (as the SDK pages), or None at the end."""

@@ -20,9 +20,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from .._exceptions import STATUS_BY_TYPE
 from ..protocol.accumulator import MessageAccumulator
 from ..protocol.events import event_from_dict
+from ..protocol.wire import status_for_type
 from . import ids
 from .catalogue import Catalogue
 from .errors import APIErrorResponse, invalid
@@ -57,8 +57,7 @@ def json_response(status: int, body: Any, request_id: str, headers: dict[str, st
 
 
 def error_response(error: APIErrorResponse, request_id: str) -> Response:
-    retry = "true" if error.status in (408, 409, 429) or error.status >= 500 else "false"
-    return json_response(error.status, error.body(request_id), request_id, {"x-should-retry": retry, **error.headers})
+    return json_response(error.status, error.body(request_id), request_id, error.response_headers())
 
 
 def _check_headers(config: ServerConfig, request: Request) -> None:
@@ -149,7 +148,7 @@ async def _collect(first: dict[str, Any], events: Any) -> dict[str, Any]:
                 raise APIErrorResponse(500, "Internal server error")
             if event["type"] == "error":
                 error = event["error"]
-                raise APIErrorResponse(STATUS_BY_TYPE.get(error["type"], 500), error["message"], type=error["type"])
+                raise APIErrorResponse(status_for_type(error["type"]), error["message"], type=error["type"])
             accumulator.feed(event_from_dict(event))
             try:
                 event = await events.__anext__()

@@ -90,9 +90,9 @@ class Store(Protocol):
     async def lookup(self, stream_id: str, owner: str) -> StreamInfo:
         """The stream's state, or ``StreamNotFound`` / ``StreamExpired`` (also for another owner)."""
 
-    def follow(self, stream_id: str, after: int) -> AsyncIterator[list[bytes]]:
+    def follow(self, stream_id: str, after: int, wait: float) -> AsyncIterator[list[bytes]]:
         """The frames after event ``after``, then live ones until the log closes. Yields an
-        empty list at least once a second while nothing comes (for pings and heartbeats)."""
+        empty list after each ``wait`` seconds in which nothing came (for pings and heartbeats)."""
 
     async def request_cancel(self, stream_id: str) -> None:
         """Ask the stream's producer, wherever it runs, to stop."""

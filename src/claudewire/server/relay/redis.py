@@ -4,7 +4,7 @@ Keys, for stream ``S`` (hash-tagged, so they live on one cluster slot)::
 
     claudewire:{S}:log     XADD per event, entry id 0-n for event n; entry 1-0 closes the log
     claudewire:{S}:meta    owner digest, state, cancel flag
-    claudewire:{S}:reader  set by every reader at least once a second (PX 3 s): "someone reads"
+    claudewire:{S}:reader  set by every reader at least once a second (PX 2.5 s): "someone reads"
     claudewire:{S}:gone    the owner digest, kept a day after expiry: "expired", not "unknown"
 
 Readers block in XREAD (at most 1 s at a time). While open, the log and its meta live on a
@@ -32,7 +32,7 @@ from .log import OPEN, StoreFull, StoreUnavailable, StreamExpired, StreamInfo, S
 log = logging.getLogger("claudewire.server.relay")
 CHANNEL = "claudewire:cancel"
 BLOCK_MS = 1000
-READER_MS = 3000
+READER_MS = 2500  # readers renew it at least once a second
 LEASE_MS = 30_000
 TOMBSTONE_S = 86_400
 END_ID = "1-0"
@@ -145,31 +145,35 @@ class RedisStore:
         state = state.decode() if state else OPEN
         return StreamInfo(state, length - (state != OPEN))
 
-    async def follow(self, stream_id: str, after: int) -> AsyncIterator[list[bytes]]:
+    async def follow(self, stream_id: str, after: int, wait: float) -> AsyncIterator[list[bytes]]:
         logk, meta, reader, _ = _keys(stream_id)
         last = f"0-{after}"
-        while True:
-            with _guard():
-                async with self.redis.pipeline(transaction=False) as pipe:
-                    pipe.set(reader, 1, px=READER_MS)
-                    pipe.xread({logk: last}, count=10_000, block=BLOCK_MS)
-                    _, answer = await pipe.execute()
-            if not answer:
+        try:
+            while True:
                 with _guard():
-                    alive = await self.redis.exists(meta)
-                if not alive:
-                    raise StoreUnavailable("the stream's log is gone from Redis (its producer stopped renewing it)")
-                yield []
-                continue
-            frames = []
-            for entry_id, fields in answer[0][1]:
-                if b"end" in fields:
-                    if frames:
-                        yield frames
-                    return
-                frames.append(fields[b"f"])
-                last = entry_id
-            yield frames
+                    async with self.redis.pipeline(transaction=False) as pipe:
+                        pipe.set(reader, 1, px=READER_MS)
+                        pipe.xread({logk: last}, count=10_000, block=max(1, int(wait * 1000)))
+                        _, answer = await pipe.execute()
+                if not answer:
+                    with _guard():
+                        alive = await self.redis.exists(meta)
+                    if not alive:
+                        raise StoreUnavailable("the stream's log is gone from Redis (its producer stopped renewing it)")
+                    yield []
+                    continue
+                frames = []
+                for entry_id, fields in answer[0][1]:
+                    if b"end" in fields:
+                        if frames:
+                            yield frames
+                        return
+                    frames.append(fields[b"f"])
+                    last = entry_id
+                yield frames
+        finally:  # a departed reader counts as gone at once (any other one renews the key within 1 s)
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.redis.delete(reader), 1.0)
 
     async def request_cancel(self, stream_id: str) -> None:
         _, meta, _, _ = _keys(stream_id)

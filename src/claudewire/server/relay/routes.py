@@ -113,7 +113,8 @@ class Relay:
         deltas = 0
         last_sent = time.monotonic()
         try:
-            async with contextlib.aclosing(self.store.follow(stream_id, after)) as batches:
+            wait = min(1.0, self.ping_interval)  # also how often a reader tells the producer it is there
+            async with contextlib.aclosing(self.store.follow(stream_id, after, wait)) as batches:
                 async for batch in batches:
                     if not batch:
                         if time.monotonic() - last_sent >= self.ping_interval:

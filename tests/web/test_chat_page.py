@@ -233,6 +233,25 @@ def test_reload_mid_answer_continues_the_same_answer(chat: Chat) -> None:
     assert chat.page.get_by_test_id("message-assistant").count() == 1
 
 
+def test_a_closed_tab_comes_back_to_the_whole_answer(browser: Any, scripted_serve: ServeProcess) -> None:
+    context = browser.new_context(viewport=DESKTOP)
+    try:
+        chat = Chat(context.new_page(), scripted_serve.base_url).open()
+        chat.inject(x_claudewire_delay_ms="30")
+        text = prompt_of(30, "later")
+        chat.send(text)
+        chat.wait_words(4)
+        chat.page.close()
+        events = server_events(scripted_serve.base_url, chat.stream_ids[-1])  # the server went on alone
+        assert events[-1]["type"] == "message_stop"
+        again = Chat(context.new_page(), scripted_serve.base_url).open()
+        again.wait("done")
+        assert again.stored_text() == text
+        assert again.posts == [] and len(again.resumes) == 1
+    finally:
+        context.close()
+
+
 def test_connection_cut_mid_answer_resumes_to_the_uncut_text(chat: Chat) -> None:
     text = prompt_of(30, "cut") + "\n\n- a list\n- to render"
     chat.send(text)
@@ -494,3 +513,84 @@ def test_no_web_turns_the_page_off(scripted_serve: ServeProcess) -> None:
         assert httpx2.get(server.base_url + "/web/app.js").status_code == 404
     finally:
         server.stop()
+
+
+# --- the page's decoder and accumulator, on the shared transcripts ------------------------------
+
+FOLD_EVERY_CHUNKING = """async (vectors) => {
+  const { SSEDecoder } = await import('/web/sse.js');
+  const { Accumulator } = await import('/web/accumulator.js');
+  let seed = 7;
+  const random = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+  const results = {};
+  for (const [name, base64] of Object.entries(vectors)) {
+    const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+    const chunkings = [[bytes.length], Array(bytes.length).fill(1)];
+    for (let k = 0; k < 30; k++) {
+      const sizes = [];
+      for (let left = bytes.length; left > 0; left -= sizes.at(-1)) sizes.push(1 + Math.floor(random() * Math.min(left, 40)));
+      chunkings.push(sizes);
+    }
+    results[name] = chunkings.map((sizes) => {  // what readEvents() and a Turn do with a body
+      const text = new TextDecoder();
+      const sse = new SSEDecoder();
+      const accumulator = new Accumulator();
+      let textStream = '';
+      let offset = 0;
+      for (const size of sizes) {
+        for (const raw of sse.feed(text.decode(bytes.subarray(offset, offset + size), { stream: true }))) {
+          const event = JSON.parse(raw.data);
+          accumulator.feed(event, raw.id);
+          if (event.type === 'content_block_delta' && event.delta.type === 'text_delta') textStream += event.delta.text;
+        }
+        offset += size;
+      }
+      return JSON.stringify({ message: accumulator.message, error: accumulator.state.error, textStream });
+    });
+  }
+  return results;
+}"""
+
+
+def matches(expected: Any, actual: Any) -> bool:
+    """Field by field; a field the expectation gives as null may be absent."""
+    if isinstance(expected, dict):
+        return isinstance(actual, dict) and all(
+            (value is None and actual.get(key) is None) or (key in actual and matches(value, actual[key])) for key, value in expected.items()
+        )
+    if isinstance(expected, list):
+        return isinstance(actual, list) and len(actual) == len(expected) and all(map(matches, expected, actual))
+    return expected == actual
+
+
+def test_the_page_folds_the_shared_transcripts_in_any_chunking(chat: Chat) -> None:
+    import base64
+
+    from tests.conftest import load_vector, vector_names
+
+    vectors = {}
+    for name in vector_names():  # as sent, and with every line ending turned into CRLF or CR
+        body = load_vector(name)[0]
+        for ending in ("\n", "\r\n", "\r"):
+            vectors[f"{name}{ending!r}"] = base64.b64encode(body.replace(b"\n", ending.encode())).decode()
+    results = chat.page.evaluate(FOLD_EVERY_CHUNKING, vectors)
+    for key, outcomes in results.items():
+        name = key.split("'")[0]
+        assert len(set(outcomes)) == 1, key  # the same whatever the chunking
+        got = json.loads(outcomes[0])
+        expect_ = load_vector(name)[1]
+        assert got["textStream"] == expect_["text_stream"], key
+        if "message" in expect_:
+            assert matches(expect_["message"], got["message"]), (key, got["message"])
+        else:
+            assert got["error"]["type"] == expect_["error"]["type"], key
+            partial = "".join(b.get("text", "") for b in got["message"]["content"] if b["type"] == "text")
+            assert partial == expect_["error"]["partial_text"], key
+    # A CRLF split between two chunks ends one line, not two (else this event would break in half).
+    split = chat.page.evaluate("""async () => {
+      const { SSEDecoder } = await import('/web/sse.js');
+      const body = '\\ufeffevent: ping\\r\\ndata: {"type":\\r\\ndata: "ping"}\\r\\nid: 7\\r\\n\\r\\n: comment\\r\\n';
+      const sse = new SSEDecoder();
+      return [...body].flatMap((c) => sse.feed(c));
+    }""")
+    assert split == [{"event": "ping", "data": '{"type":\n"ping"}', "id": "7"}]

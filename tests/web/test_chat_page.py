@@ -190,6 +190,25 @@ def test_stop_button_and_escape_stop_the_scripted_stream_on_the_server(chat: Cha
     assert events[-1]["error"]["type"] == "stream_cancelled_error"
 
 
+def test_stop_before_the_server_answered_cancels_the_stream_once_its_id_comes(chat: Chat) -> None:
+    held: list[Any] = []
+    chat.page.route("**/v1/messages", lambda route: held.append(route))  # the request waits here until we let it go
+    chat.send(prompt_of(60, "early"))
+    chat.page.wait_for_function("() => document.querySelector('[data-testid=stop]').hidden === false")
+    while not held:
+        chat.page.wait_for_timeout(10)
+    chat.page.get_by_test_id("stop").click()
+    chat.wait("stopped", timeout=1000)  # at once, though the server has not answered yet
+    held[0].continue_(headers={**held[0].request.headers, "x-claudewire-delay-ms": "50"})
+    while not chat.stream_ids:
+        chat.page.wait_for_timeout(10)
+    events = server_events(chat.base_url, chat.stream_ids[-1])
+    assert events[-1]["type"] == "error" and events[-1]["error"]["type"] == "stream_cancelled_error"
+    assert sum(e["type"] == "content_block_delta" for e in events) < 30
+    stored = chat.stored()
+    assert stored["status"] == "stopped" and stored["message"] is None  # and nothing was shown after the Stop
+
+
 @pytest.mark.local
 def test_stop_stops_the_local_model_within_a_second(browser: Any, local_server: Any, local_backend: Any) -> None:
     context = browser.new_context(viewport=DESKTOP)
@@ -211,6 +230,19 @@ def test_stop_stops_the_local_model_within_a_second(browser: Any, local_server: 
         chat.wait("stopped")
         time.sleep(0.3)
         assert local_backend.tokens_generated == generated  # the CPU is idle: no token after the stop
+
+        # Stop before any text has come: the generation is cancelled all the same.
+        chat.page.get_by_test_id("regenerate").click()
+        chat.page.keyboard.press("Escape")
+        chat.wait("stopped")
+        assert chat.answer.locator(".blocks").inner_text().strip() == ""
+        deadline = time.monotonic() + 30
+        while len(chat.stream_ids) < 2 and time.monotonic() < deadline:
+            chat.page.wait_for_timeout(50)
+        events = server_events(local_server.base_url, chat.stream_ids[-1])
+        assert events[-1]["type"] == "error" and events[-1]["error"]["type"] == "stream_cancelled_error"
+        assert sum(e["type"] == "content_block_delta" for e in events) < 100  # not the 1,500 asked for
+        assert not local_backend.active
     finally:
         context.close()
 

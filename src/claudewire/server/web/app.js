@@ -157,7 +157,7 @@ function deleteConversation(id) {
 function renderConversation() {
   ui.title.textContent = conversation.messages.length ? conversation.title : "claudewire";
   const nodes = conversation.messages.map((entry, index) => {
-    if (entry.role === "user") return userView(entry, { onEdit: running ? null : (article) => startEdit(article, index) });
+    if (entry.role === "user") return userView(entry, { onEdit: (article) => startEdit(article, index) });
     const view = new AssistantView({ onRegenerate: regenerate });
     views.set(entry, view);
     const statusLine = running?.entry === entry ? running.statusLine : null;
@@ -208,6 +208,7 @@ function regenerate() {
 }
 
 function startEdit(article, index) {
+  if (running) return;
   const entry = conversation.messages[index];
   editView(article, entry, {
     onSubmit: (text) => {
@@ -275,7 +276,7 @@ async function startTurn(entry = null) {
   running = null;
   store.save(target);
   if (conversation === target) {
-    renderConversation();
+    views.get(entry)?.update(entry, { last: true }); // in place: a reader scrolled up stays where they are
     if (result.error && result.error.status === 401) openSettings(ui.apiKey);
   }
   setComposer();
@@ -308,6 +309,7 @@ function setComposer() {
   ui.send.hidden = busy;
   ui.stop.hidden = !busy;
   ui.send.disabled = busy;
+  for (const edit of ui.messages.querySelectorAll("[data-testid=edit]")) edit.disabled = busy;
 }
 
 function resizePrompt() {

@@ -86,8 +86,9 @@ export class AssistantView {
       : "";
     this.hint.hidden = !this.hint.textContent;
     const usage = message?.usage;
-    this.usage.textContent = usage && !streaming ? `${usage.input_tokens ?? 0} in · ${usage.output_tokens ?? 0} out tokens` : "";
-    this.timing.textContent = streaming ? "" : timingText(entry.timing, usage);
+    const final = status === "done"; // only a finished answer has the server's output count
+    this.usage.textContent = !usage || streaming ? "" : final ? `${usage.input_tokens ?? 0} in · ${usage.output_tokens ?? 0} out tokens` : `${usage.input_tokens ?? 0} in tokens`;
+    this.timing.textContent = streaming ? "" : timingText(entry.timing, final ? usage : null);
     this.regenerate.hidden = streaming || !last;
     this.meta.hidden = streaming;
   }

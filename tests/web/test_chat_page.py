@@ -3,6 +3,8 @@ Stop, reload and cut connections, sanitizing, retries and errors, history, setti
 
 from __future__ import annotations
 
+import base64
+import itertools
 import json
 import time
 import uuid
@@ -14,6 +16,7 @@ from playwright.sync_api import Page, expect
 
 from claudewire.protocol.sse import SSEDecoder
 
+from ..conftest import load_vector, vector_names
 from .conftest import DESKTOP, PHONE, ServeProcess
 
 VERSION = {"anthropic-version": "2023-06-01"}
@@ -128,7 +131,7 @@ def test_answer_grows_token_by_token_and_renders_markdown(chat: Chat, artifacts:
     chat.send(text)
     chat.wait("done")
     lengths = chat.page.evaluate("window.__lengths")
-    growths = sum(b > a for a, b in zip(lengths, lengths[1:]))
+    growths = sum(b > a for a, b in itertools.pairwise(lengths))
     assert growths >= 5, lengths  # seen growing before it completed (a table row may fold as it forms)
     assert chat.stored_text() == text
     answer = chat.answer
@@ -596,10 +599,6 @@ def matches(expected: Any, actual: Any) -> bool:
 
 
 def test_the_page_folds_the_shared_transcripts_in_any_chunking(chat: Chat) -> None:
-    import base64
-
-    from tests.conftest import load_vector, vector_names
-
     vectors = {}
     for name in vector_names():  # as sent, and with every line ending turned into CRLF or CR
         body = load_vector(name)[0]

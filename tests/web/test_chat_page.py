@@ -301,6 +301,21 @@ def test_connection_cut_mid_answer_resumes_to_the_uncut_text(chat: Chat) -> None
     assert chat.answer.get_by_test_id("error").is_hidden()
 
 
+def test_network_lost_mid_answer_then_back(chat: Chat) -> None:
+    text = prompt_of(24, "net")
+    chat.inject(x_claudewire_delay_ms="100", x_claudewire_fault="disconnect_after=8; times=1", x_claudewire_fault_id=uuid.uuid4().hex)
+    chat.send(text)
+    chat.wait_words(2)
+    chat.page.context.set_offline(True)  # the connection breaks while the browser is offline
+    expect(chat.page.get_by_test_id("banner")).to_contain_text("You are offline")
+    expect(chat.answer.get_by_role("status")).to_contain_text("Connection lost. Reconnecting in", timeout=10_000)
+    kept = chat.stored_text()
+    chat.page.context.set_offline(False)
+    chat.wait("done")
+    assert kept and chat.stored_text() == text
+    assert chat.answer.get_by_test_id("error").is_hidden()
+
+
 # --- sanitizing ---------------------------------------------------------------------------------
 
 
@@ -439,9 +454,17 @@ def test_keyboard_only_and_phone_width(chat: Chat, artifacts: Any) -> None:
     expect(prompt).to_have_value("")
     expect(prompt).to_be_focused()
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
-    page.get_by_role("button", name="Conversations", exact=True).click()
+    expect(page.get_by_test_id("new-chat")).to_be_hidden()  # the list folds away on a phone
+    for _ in range(8):  # from the prompt back to the button that opens the list
+        page.keyboard.press("Shift+Tab")
+        if page.evaluate("document.activeElement.getAttribute('aria-label')") == "Conversations":
+            break
+    assert page.evaluate("document.activeElement.getAttribute('aria-label')") == "Conversations"
+    page.keyboard.press("Enter")
     expect(page.get_by_test_id("new-chat")).to_be_visible()
     page.screenshot(path=str(artifacts / "phone-conversations.png"))
+    page.keyboard.press("Escape")
+    expect(page.get_by_test_id("new-chat")).to_be_hidden()
 
 
 def test_settings_reach_the_request_and_max_tokens_gets_a_hint(chat: Chat) -> None:

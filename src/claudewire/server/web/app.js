@@ -44,6 +44,15 @@ function bindSettings() {
   ui.settings.addEventListener("submit", (event) => event.preventDefault());
   $("toggle-settings").addEventListener("click", () => toggle(ui.settings, $("toggle-settings")));
   $("toggle-sidebar").addEventListener("click", () => document.body.classList.toggle("show-sidebar", toggle(null, $("toggle-sidebar"))));
+  // on a phone the conversation list lies over the chat: a tap beside it or Esc puts it away
+  document.addEventListener("click", (event) => {
+    if (!event.target.closest("#sidebar, #toggle-sidebar")) closeSidebar();
+  });
+}
+
+function closeSidebar() {
+  document.body.classList.remove("show-sidebar");
+  $("toggle-sidebar").setAttribute("aria-expanded", "false");
 }
 
 function toggle(panel, control) {
@@ -141,7 +150,7 @@ function renderList() {
 function switchTo(next) {
   conversation = running?.conversation.id === next.id ? running.conversation : next;
   store.setCurrent(store.load(conversation.id) ? conversation.id : null);
-  document.body.classList.remove("show-sidebar");
+  closeSidebar();
   renderConversation();
   renderList();
   ui.prompt.focus();
@@ -284,7 +293,7 @@ async function startTurn(entry = null) {
 
 function statusText({ kind, seconds, error }) {
   if (kind === "retrying") return `${describe(error)} Retrying in ${seconds} s…`;
-  if (kind === "reconnecting") return seconds ? `Connection lost. Reconnecting in ${seconds} s…` : "Connection lost. Reconnecting…";
+  if (kind === "reconnecting") return seconds ? `Connection lost. Reconnecting in ${seconds} s…` : "Resuming the answer…";
   return null;
 }
 
@@ -331,10 +340,11 @@ function bindComposer() {
   ui.prompt.addEventListener("input", resizePrompt);
   ui.stop.addEventListener("click", () => running?.turn.stop());
   document.addEventListener("keydown", (event) => {
-    if (event.key === "Escape" && running) {
+    if (event.key !== "Escape") return;
+    if (running) {
       event.preventDefault();
       running.turn.stop();
-    }
+    } else closeSidebar();
   });
   $("new-chat").addEventListener("click", () => switchTo(newConversation()));
   window.addEventListener("offline", () => showBanner("You are offline. A streaming answer carries on when the network is back."));

@@ -150,7 +150,7 @@ export class Turn {
     }
   }
 
-  /** Sleep, telling the page the seconds left each second; Stop ends the wait. */
+  /** Sleep, telling the page the seconds left each second; Stop ends the wait, the network's return cuts it short. */
   wait(seconds, status) {
     const signal = this.controller.signal;
     return new Promise((resolve, reject) => {
@@ -163,15 +163,19 @@ export class Turn {
         timer = setTimeout(tick, Math.min(1000, left * 1000 - (Math.ceil(left) - 1) * 1000 || 1000));
       };
       const done = () => {
+        clearTimeout(timer);
         signal.removeEventListener("abort", abort);
+        window.removeEventListener("online", done);
         resolve();
       };
       const abort = () => {
         clearTimeout(timer);
+        window.removeEventListener("online", done);
         reject(new DOMException("stopped", "AbortError"));
       };
       if (signal.aborted) return abort();
       signal.addEventListener("abort", abort, { once: true });
+      window.addEventListener("online", done, { once: true }); // the network is back: go now
       tick();
     });
   }

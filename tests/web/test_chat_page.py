@@ -361,7 +361,7 @@ def test_overloaded_and_rate_limited_are_retried_with_a_countdown(chat: Chat) ->
     expect(status).to_be_hidden()
 
 
-def test_mid_stream_error_keeps_the_partial_answer(chat: Chat) -> None:
+def test_mid_stream_error_keeps_the_partial_answer(chat: Chat, artifacts: Any) -> None:
     chat.inject(x_claudewire_fault="error_after=4")
     chat.send(prompt_of(12, "part"))
     chat.wait("interrupted")
@@ -372,6 +372,7 @@ def test_mid_stream_error_keeps_the_partial_answer(chat: Chat) -> None:
     expect(error).to_contain_text("Overloaded")
     expect(error).to_contain_text("partial answer is kept")
     expect(chat.answer.get_by_test_id("stop-reason")).to_have_text("interrupted")
+    chat.page.screenshot(path=str(artifacts / "interrupted.png"))
 
 
 def test_unreachable_server_is_said_plainly(browser: Any) -> None:
@@ -489,7 +490,7 @@ def test_settings_reach_the_request_and_max_tokens_gets_a_hint(chat: Chat) -> No
     expect(page.get_by_test_id("max-tokens")).to_have_value("3")  # settings outlive a reload
 
 
-def test_thinking_is_collapsed_and_tool_input_streams(chat: Chat) -> None:
+def test_thinking_is_collapsed_and_tool_input_streams(chat: Chat, artifacts: Any) -> None:
     page = chat.page
     page.get_by_role("button", name="Settings").click()
     for testid, value in (("max-tokens", "4096"), ("thinking-budget", "1024")):
@@ -526,6 +527,7 @@ def test_thinking_is_collapsed_and_tool_input_streams(chat: Chat) -> None:
     messages = chat.posts[-1].post_data_json["messages"]
     assert messages[-2]["content"][0]["type"] == "tool_use"
     assert messages[-1]["content"][0]["type"] == "tool_result" and messages[-1]["content"][0]["is_error"] is True
+    chat.page.screenshot(path=str(artifacts / "thinking-and-tools.png"))
 
 
 def test_api_key_setting_and_a_wrong_key(browser: Any) -> None:

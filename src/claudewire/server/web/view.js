@@ -174,11 +174,15 @@ export function describe(error) {
   if (error.status === 401 || error.type === "authentication_error") {
     return `The server did not accept the API key (${error.message}). Enter the key the server was started with in the settings.`;
   }
-  if (error.status === 404 && error.type === "not_found_error") return error.message;
+  if (error.status === 404 && error.type === "not_found_error") return sentence(error.message);
   const names = { rate_limit_error: "Rate limited", overloaded_error: "The server is overloaded", invalid_request_error: "The request was refused" };
   const name = names[error.type] ?? "The server reported an error";
   const status = error.status && error.status !== 200 ? ` (${error.status})` : "";
-  return `${name}${status}: ${error.message}`;
+  return `${name}${status}: ${sentence(error.message)}`;
+}
+
+function sentence(text) {
+  return /[.!?…]$/.test(text) ? text : `${text}.`;
 }
 
 function timingText(timing, usage) {

@@ -287,6 +287,28 @@ def test_a_closed_tab_comes_back_to_the_whole_answer(browser: Any, scripted_serv
         context.close()
 
 
+def test_coming_back_after_the_stream_expired_says_so_and_keeps_the_part(browser: Any) -> None:
+    server = ServeProcess("--backend", "scripted", "--faults", "--resume-ttl", "0.3")
+    context = browser.new_context(viewport=DESKTOP)
+    try:
+        chat = Chat(context.new_page(), server.base_url).open()
+        chat.inject(x_claudewire_delay_ms="20")
+        chat.send(prompt_of(20, "gone"))
+        chat.wait_words(3)
+        chat.page.close()
+        events = server_events(server.base_url, chat.stream_ids[-1])  # finished; expires 0.3 s later
+        assert events[-1]["type"] == "message_stop"
+        time.sleep(0.6)
+        again = Chat(context.new_page(), server.base_url).open()
+        again.wait("interrupted")
+        expect(again.answer.get_by_test_id("error")).to_contain_text("can no longer be resumed")
+        expect(again.answer.get_by_test_id("error")).to_contain_text("expired")
+        assert again.stored_text().startswith("gone0 gone1 gone2")  # what had come is kept
+    finally:
+        context.close()
+        server.stop()
+
+
 def test_connection_cut_mid_answer_resumes_to_the_uncut_text(chat: Chat) -> None:
     text = prompt_of(30, "cut") + "\n\n- a list\n- to render"
     chat.send(text)

@@ -7,7 +7,7 @@ decision) and ``_transport`` (the one border for httpx2's errors).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import httpx2
 
@@ -15,6 +15,8 @@ from .._types import NOT_GIVEN, NotGiven, given
 from ._options import API_VERSION, DEFAULT_MAX_RETRIES, DEFAULT_MAX_RETRY_AFTER, DEFAULT_TIMEOUT, ClientOptions
 
 Self = TypeVar("Self", bound="BaseClient")
+Mode = Literal["parsed", "raw", "streaming"]
+"""What a resource method answers with: the result, a ``LegacyAPIResponse`` or a streaming response."""
 
 
 class BaseClient:
@@ -161,6 +163,19 @@ class BaseClient:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={self.base_url!r}, api_key={self._options.api_key!r})"
+
+    _event_stream: Any  # Stream / AsyncStream
+    _message_stream: Any  # MessageStream / AsyncMessageStream
+
+    def _typer(self, request: Any) -> Any:
+        """(response, body) -> what the plain call returns, for either twin."""
+        total = self._options.timeouts.total
+        if request.stream == "events":
+            return lambda response, _: self._event_stream(response, total_timeout=total, client=self)
+        if request.stream == "message":
+            return lambda response, _: self._message_stream(response, total_timeout=total, client=self, after=request.after)
+        parse = request.parse
+        return lambda response, content: parse(content, response)
 
     def _timeout_is_default(self) -> bool:
         return self._options.timeouts.request is DEFAULT_TIMEOUT

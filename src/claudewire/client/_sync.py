@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, Literal, overload
 
 import httpx2
 
 from .._exceptions import APIConnectionError
+from .._types import NOT_GIVEN
 from ..protocol.types import Message, MessageTokensCount, ModelInfo, RawMessageStreamEvent
 from . import resources as r
-from .._types import NOT_GIVEN
-from ._base import BaseClient
+from ._base import BaseClient, Mode
 from ._options import DEFAULT_CONNECTION_LIMITS, DEFAULT_TIMEOUT
 from ._retry import Attempts
 from ._transport import transport_errors
+from .responses import APIResponse, LegacyAPIResponse, ResponseContextManager
 from .resume import Resumer
 from .streaming import MessageStream, MessageStreamManager, Stream
 
@@ -34,10 +35,13 @@ class Anthropic(BaseClient):
     """The blocking client over ``httpx2.Client``."""
 
     _http: httpx2.Client
+    _event_stream = Stream
+    _message_stream = MessageStream
 
     def _init_http(self, http_client: httpx2.Client | None) -> None:
         self._http = http_client or DefaultHttpxClient(timeout=self._options.timeouts.request)
         self.messages = Messages(self)
+        self.beta = Beta(self)
         self.models = Models(self)
 
     def _given_http_client(self) -> httpx2.Client:
@@ -63,6 +67,7 @@ class Anthropic(BaseClient):
                 delay = attempts.after_transport_error(exc)
             else:
                 if response.is_success:
+                    response.extensions["claudewire.retries_taken"] = attempts.attempt
                     return response
                 delay = attempts.after_error_status(response, self._read(response))
             time.sleep(delay)
@@ -73,6 +78,22 @@ class Anthropic(BaseClient):
                 return response.read()
         finally:
             response.close()
+
+    def _execute(self, build: Callable[[], r.Request], mode: Mode) -> Any:
+        """Run one request: its typed answer, or (raw, streaming) the response around it."""
+        if mode == "streaming":
+
+            def open_response() -> APIResponse:
+                request = build()
+                return APIResponse(self._send(request.call), self._typer(request), stream=request.stream is not None)
+
+            return ResponseContextManager(open_response)
+        request = build()
+        response = self._send(request.call)
+        content = None if request.stream else self._read(response)
+        if mode == "raw":
+            return LegacyAPIResponse(response, content, self._typer(request), stream=request.stream is not None)
+        return self._typer(request)(response, content)
 
     def _request(self, call: r.Call) -> tuple[bytes, httpx2.Response]:
         response = self._send(call)
@@ -94,8 +115,16 @@ class Anthropic(BaseClient):
 
 
 class Messages:
-    def __init__(self, client: Anthropic) -> None:
+    """``client.messages``; ``with_raw_response`` and ``with_streaming_response`` are the same
+    methods answering with the response around the result (``mode``)."""
+
+    def __init__(self, client: Anthropic, *, mode: Mode = "parsed", beta: bool = False) -> None:
         self._client = client
+        self._mode: Mode = mode
+        self._beta = beta
+        if mode == "parsed":
+            self.with_raw_response = Messages(client, mode="raw", beta=beta)
+            self.with_streaming_response = Messages(client, mode="streaming", beta=beta)
 
     @overload
     def create(self, *, stream: Literal[False] = False, timeout: Any = NOT_GIVEN, **params: Any) -> Message: ...
@@ -103,34 +132,39 @@ class Messages:
     @overload
     def create(self, *, stream: Literal[True], timeout: Any = NOT_GIVEN, **params: Any) -> Stream[RawMessageStreamEvent]: ...
 
-    def create(self, *, stream: bool = False, timeout: Any = NOT_GIVEN, **params: Any) -> Message | Stream[RawMessageStreamEvent]:
+    def create(self, *, stream: bool = False, timeout: Any = NOT_GIVEN, **params: Any) -> Any:
         """A finished ``Message``; with ``stream=True``, the raw events as they arrive."""
         client = self._client
-        call = r.create_call(params, stream=stream, timeout=timeout, client_timeout_is_default=client._timeout_is_default(),
-                             resumable=client._options.resumable)
-        if stream:
-            return Stream(client._send(call), total_timeout=client._options.timeouts.total, client=client)
-        content, response = self._client._request(call)
-        return r.parse_message(content, response.headers.get("request-id"))
+        return client._execute(lambda: r.create_request(params, stream=stream, timeout=timeout, beta=self._beta,
+                                                        client_timeout_is_default=client._timeout_is_default()), self._mode)
 
     def stream(self, *, timeout: Any = NOT_GIVEN, **params: Any) -> MessageStreamManager:
+        """``with client.messages.stream(...) as stream``: the request is sent when the block starts."""
         client = self._client
-        call = r.stream_call(params, timeout=timeout, resumable=client._options.resumable)
-        return MessageStreamManager(lambda: MessageStream(client._send(call), total_timeout=client._options.timeouts.total, client=client))
+
+        def build() -> r.Request:
+            return r.stream_request(params, timeout=timeout, beta=self._beta)
+
+        if self._mode == "parsed":
+            return MessageStreamManager(lambda: client._execute(build, "parsed"))
+        return client._execute(build, self._mode)
 
     def resume(self, stream_id: str, *, after: int | None = None) -> MessageStreamManager:
         """Attach to a resumable stream started elsewhere (another process, a page reload): the
-        events after ``after`` (default: all), with the whole message's snapshot; it resumes
-        again if this connection breaks."""
+        events after ``after`` (default: all) with the whole message's snapshot; a break of
+        this connection is resumed too."""
         client = self._client
-        call = r.resume_call(stream_id)
-        return MessageStreamManager(
-            lambda: MessageStream(client._send(call), total_timeout=client._options.timeouts.total, client=client, after=after or 0)
-        )
+        return MessageStreamManager(lambda: client._execute(lambda: r.resume_request(stream_id, after), "parsed"))
 
     def count_tokens(self, **params: Any) -> MessageTokensCount:
-        content, _ = self._client._request(r.count_tokens_call(params))
-        return r.parse_tokens(content)
+        return self._client._execute(lambda: r.count_tokens_request(params, beta=self._beta), self._mode)
+
+
+class Beta:
+    """``client.beta``: the messages API with ``betas=[...]``."""
+
+    def __init__(self, client: Anthropic) -> None:
+        self.messages = Messages(client, beta=True)
 
 
 class Models:

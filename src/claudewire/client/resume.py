@@ -20,11 +20,11 @@ from typing import Any
 
 from .._exceptions import APIError
 from ._options import ClientOptions
-from ._request import Call, http_request
+from ._request import RESUMABLE_HEADER, Call, http_request
 from ._retry import retry_delay
 
-RESUMABLE_HEADER = "x-claudewire-resumable"
 STREAM_ID_HEADER = "x-claudewire-stream-id"
+__all__ = ["RESUMABLE_HEADER", "STREAM_ID_HEADER", "CANCELLED_ERROR", "Reconnect", "Resumer"]
 CANCELLED_ERROR = "stream_cancelled_error"
 
 

@@ -1,7 +1,8 @@
 """The Messages API server: a Starlette app over one backend.
 
 Routes: POST /v1/messages (streamed or not), POST /v1/messages/count_tokens,
-GET /v1/models (paged) and GET /v1/models/{id}; the web chat page at / (``webpage.py``). Every response carries ``request-id``;
+GET /v1/models (paged) and GET /v1/models/{id}; GET /health and GET /metrics (see
+``observability/``) need no key; the web chat page at / (``webpage.py``). Every response carries ``request-id``;
 every error has the API's JSON shape and status.
 """
 
@@ -27,6 +28,7 @@ from . import ids
 from .catalogue import Catalogue
 from .errors import APIErrorResponse, invalid
 from .faults import CUT, FaultPlan, inject, raise_before_stream
+from .observability import Observer
 from .relay import Relay, routes as relay_routes
 from .streaming import EventStreamResponse, sse_body, unless_disconnected
 from .validation import validate_count, validate_create
@@ -196,9 +198,11 @@ async def _lifespan(app: Starlette) -> AsyncIterator[None]:
     await app.state.config.backend.aclose()
 
 
-def create_app(backend: Any, *, web: bool = True, **options: Any) -> Starlette:
-    """The API's routes, and the web chat page at ``/`` unless ``web`` is false."""
+def create_app(backend: Any, *, access_log: str | None = None, web: bool = True, **options: Any) -> Starlette:
+    """``access_log``: ``"text"`` or ``"json"`` for one log line per request (off by default);
+    ``web``: serve the chat page at ``/``."""
     config = ServerConfig(backend, **options)
+    observer = Observer(backend, access_log=access_log)
     app = Starlette(
         routes=[
             Route("/v1/messages", endpoint(create_message), methods=["POST"]),
@@ -207,8 +211,10 @@ def create_app(backend: Any, *, web: bool = True, **options: Any) -> Starlette:
             Route("/v1/messages/streams/{stream_id}/cancel", endpoint(relay_routes.cancel_stream), methods=["POST"]),
             Route("/v1/models", endpoint(list_models), methods=["GET"]),
             Route("/v1/models/{model_id:path}", endpoint(get_model), methods=["GET"]),
+            *observer.routes(),
             *(web_routes() if web else []),
         ],
+        middleware=[observer.middleware()],
         exception_handlers={HTTPException: _http_error},
         lifespan=_lifespan,
     )

@@ -106,9 +106,9 @@ class MemoryStore:
                     continue
                 if stream.state != OPEN:
                     return
-                changed = stream.changed
                 try:
-                    await asyncio.wait_for(changed.wait(), wait)
+                    async with asyncio.timeout(wait):
+                        await stream.changed.wait()
                 except TimeoutError:
                     yield []
         finally:

@@ -2,8 +2,10 @@
 
 Keys, for stream ``S`` (hash-tagged, so they live on one cluster slot)::
 
-    claudewire:{S}:log     XADD per event, entry id 0-n for event n; entry 1-0 closes the log
-    claudewire:{S}:meta    owner digest, state, cancel flag
+    claudewire:{S}:log     XADD per batch of events: entry id 0-n for a batch ending with event n,
+                           its frames joined in field f, its first event number in field n;
+                           entry 1-0 closes the log
+    claudewire:{S}:meta    owner digest, state, events stored, cancel flag
     claudewire:{S}:reader  set by every reader at least once a second (PX 2.5 s): "someone reads"
     claudewire:{S}:gone    the owner digest, kept a day after expiry: "expired", not "unknown"
 
@@ -84,10 +86,11 @@ class RedisStore:
 
     async def append(self, stream_id: str, frames: list[bytes]) -> None:
         logk, meta, _, _ = _keys(stream_id)
+        last = _event_number(frames[-1])
         with _guard():
             async with self.redis.pipeline(transaction=False) as pipe:
-                for frame in frames:
-                    pipe.xadd(logk, {"f": frame}, id=f"0-{_event_number(frame)}")
+                pipe.xadd(logk, {"f": b"".join(frames), "n": _event_number(frames[0])}, id=f"0-{last}")
+                pipe.hset(meta, "events", last)
                 pipe.pexpire(logk, LEASE_MS)
                 await pipe.execute()
 
@@ -99,7 +102,9 @@ class RedisStore:
         with _guard():
             async with self.redis.pipeline(transaction=False) as pipe:
                 if tail is not None:
-                    pipe.xadd(logk, {"f": tail}, id=f"0-{_event_number(tail)}")
+                    number = _event_number(tail)
+                    pipe.xadd(logk, {"f": tail, "n": number}, id=f"0-{number}")
+                    pipe.hset(meta, "events", number)
                 pipe.xadd(logk, {"end": state}, id=END_ID)
                 pipe.hset(meta, "state", state)
                 pipe.pexpire(logk, self.resume_ttl_ms)
@@ -134,16 +139,15 @@ class RedisStore:
         logk, meta, _, gone = _keys(stream_id)
         with _guard():
             async with self.redis.pipeline(transaction=False) as pipe:
-                pipe.hmget(meta, "owner", "state")
-                pipe.xlen(logk)
+                pipe.hmget(meta, "owner", "state", "events")
                 pipe.get(gone)
-                (stored_owner, state), length, gone_owner = await pipe.execute()
+                (stored_owner, state, events), gone_owner = await pipe.execute()
         if stored_owner is None or stored_owner.decode() != owner:
             if stored_owner is None and gone_owner is not None and gone_owner.decode() == owner:
                 raise StreamExpired(stream_id)
             raise StreamNotFound(stream_id)
         state = state.decode() if state else OPEN
-        return StreamInfo(state, length - (state != OPEN))
+        return StreamInfo(state, int(events or 0))
 
     async def follow(self, stream_id: str, after: int, wait: float) -> AsyncIterator[list[bytes]]:
         logk, meta, reader, _ = _keys(stream_id)
@@ -168,7 +172,11 @@ class RedisStore:
                         if frames:
                             yield frames
                         return
-                    frames.append(fields[b"f"])
+                    joined, first = fields[b"f"], int(fields[b"n"])
+                    if first <= after:  # a batch that straddles where this reader starts
+                        joined = b"\n\n".join(joined.split(b"\n\n")[after - first + 1 :])
+                    if joined:
+                        frames.append(joined)
                     last = entry_id
                 yield frames
         finally:  # a departed reader counts as gone at once (any other one renews the key within 1 s)

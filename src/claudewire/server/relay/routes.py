@@ -122,11 +122,12 @@ class Relay:
                             yield PING
                         continue
                     if cut_after is not None:
-                        for i, piece in enumerate(batch):
+                        pieces = [piece + b"\n\n" for piece in b"".join(batch).split(b"\n\n")[:-1]]
+                        for i, piece in enumerate(pieces):
                             if is_delta(piece):
                                 if deltas == cut_after:
                                     if i:
-                                        yield b"".join(batch[:i])
+                                        yield b"".join(pieces[:i])
                                     return
                                 deltas += 1
                     last_sent = time.monotonic()

@@ -1,6 +1,6 @@
 """A real browser (Debian's chromium, driven by Playwright) against real claudewire servers.
 
-One browser per session; each test gets a fresh context (its own localStorage). No browser
+One browser for the module; each test gets a fresh context (its own localStorage). No browser
 is downloaded: the tests use the system's chromium, which ``scripts/setup local,test``
 installs with apt when it is missing.
 """
@@ -34,8 +34,10 @@ def chromium_path() -> str:
     pytest.fail("the browser tests need Debian's chromium: scripts/setup local,test installs it (apt-get install chromium)")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
+    """One browser for the page's tests. Module-scoped on purpose: Playwright's sync API keeps an
+    event loop running in this thread while it is open, and tests elsewhere call asyncio.run()."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

@@ -145,6 +145,8 @@ def test_answer_grows_token_by_token_and_renders_markdown(chat: Chat, artifacts:
     expect(answer.get_by_test_id("usage")).to_have_text(f"{words} in · {words} out tokens")
     expect(answer.get_by_test_id("timing")).to_contain_text("first token")
     expect(answer.get_by_test_id("timing")).to_contain_text("tokens/s")
+    model = chat.page.get_by_test_id("model").input_value()  # the first listed; the scripted backend answers
+    assert answer.locator("[data-testid=answered-by]").text_content() == ("" if model == "claudewire-scripted" else "answered by claudewire-scripted")
     assert chat.page.get_by_role("log").get_attribute("aria-live") == "polite"
     chat.page.screenshot(path=str(artifacts / "desktop.png"))
     chat.page.set_viewport_size(PHONE)

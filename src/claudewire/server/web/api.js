@@ -60,7 +60,8 @@ export class Api {
     }
   }
 
-  /** POST /v1/messages, streamed and resumable; the stream id is null if the server offers no resume. */
+  /** POST /v1/messages, streamed and resumable; the stream id is null if the server offers no resume,
+   *  and `backend` null unless the server is claudewire. */
   async start(body, signal) {
     const response = await this.request("/v1/messages", {
       method: "POST",
@@ -68,7 +69,8 @@ export class Api {
       body: JSON.stringify({ ...body, stream: true }),
       signal,
     });
-    return { response, streamId: response.headers.get("x-claudewire-stream-id") };
+    // a claudewire server names the model that really answered (any listed id may be served by its backend)
+    return { response, streamId: response.headers.get("x-claudewire-stream-id"), backend: response.headers.get("x-claudewire-backend") };
   }
 
   /** The events of stream `id` after event `after` (all of them when null), then the live ones;

@@ -18,7 +18,7 @@ const SAVE_EVERY_MS = 200;
 
 let settings = store.settings();
 let conversation = store.load(store.current()) ?? newConversation();
-let running = null; // {turn, conversation, entry, view}
+let running = null; // {turn, conversation, entry, statusLine}
 const views = new WeakMap(); // assistant entry → its AssistantView (current conversation only)
 
 // --- settings -----------------------------------------------------------------------------
@@ -32,10 +32,12 @@ function bindSettings() {
   ui.apiKey.value = store.apiKey();
   const fields = { system: ui.system, maxTokens: ui.maxTokens, temperature: ui.temperature, thinking: ui.thinking, tools: ui.tools, model: ui.model };
   for (const [name, field] of Object.entries(fields)) {
-    field.addEventListener("change", () => {
-      settings[name] = field.value;
-      store.saveSettings(settings);
-    });
+    for (const type of ["input", "change"]) {
+      field.addEventListener(type, () => {
+        settings[name] = field.value;
+        store.saveSettings(settings);
+      });
+    }
   }
   ui.apiKey.addEventListener("change", () => {
     store.setApiKey(ui.apiKey.value.trim());
@@ -262,6 +264,7 @@ async function startTurn(entry = null) {
       entry.message = t.message;
       entry.progress = t.progress; // the snapshot and its last event id, stored together
       entry.timing = { startedAt: t.startedAt, firstTokenAt: t.firstTokenAt };
+      entry.backend = t.backend;
       run.statusLine = null;
       if (firstId) store.save(target); // from now on a reload resumes this answer
       schedule();

@@ -19,6 +19,7 @@ export class Turn {
     this.api = api;
     this.body = body;
     this.streamId = progress?.streamId ?? null;
+    this.backend = progress?.backend ?? null;
     this.acc = new Accumulator(progress?.state ?? null);
     this.startedAt = progress?.startedAt ?? Date.now();
     this.firstTokenAt = progress?.firstTokenAt ?? null;
@@ -34,8 +35,8 @@ export class Turn {
 
   /** What the page stores to resume this turn after a reload: plain JSON. */
   get progress() {
-    const { streamId, startedAt, firstTokenAt } = this;
-    return { streamId, state: this.acc.state, startedAt, firstTokenAt };
+    const { streamId, backend, startedAt, firstTokenAt } = this;
+    return { streamId, backend, state: this.acc.state, startedAt, firstTokenAt };
   }
 
   get message() {
@@ -80,6 +81,7 @@ export class Turn {
       this.onStatus({ kind: "waiting" });
       const started = await this.retrying(() => this.api.start(this.body, this.controller.signal));
       this.streamId = started.streamId;
+      this.backend = started.backend;
       response = started.response;
       if (this.stopped) {
         if (this.streamId) this.cancelOnServer();

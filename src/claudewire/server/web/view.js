@@ -58,8 +58,9 @@ export class AssistantView {
     this.hint = element("span", "hint", { testid: "hint" });
     this.usage = element("span", "usage", { testid: "usage" });
     this.timing = element("span", "timing", { testid: "timing" });
+    this.model = element("span", "answered-by", { testid: "answered-by" });
     this.regenerate = button("Regenerate", "link", onRegenerate, "regenerate");
-    this.meta.append(this.stopReason, this.usage, this.timing, this.regenerate, this.hint);
+    this.meta.append(this.stopReason, this.usage, this.timing, this.model, this.regenerate, this.hint);
     this.article.append(this.blocks, this.status, this.error, this.meta);
     this.shown = [];
   }
@@ -89,6 +90,8 @@ export class AssistantView {
     const final = status === "done"; // only a finished answer has the server's output count
     this.usage.textContent = !usage || streaming ? "" : final ? `${usage.input_tokens ?? 0} in · ${usage.output_tokens ?? 0} out tokens` : `${usage.input_tokens ?? 0} in tokens`;
     this.timing.textContent = streaming ? "" : timingText(entry.timing, final ? usage : null);
+    const answeredBy = entry.backend && message?.model && entry.backend !== message.model ? entry.backend : "";
+    this.model.textContent = streaming || !answeredBy ? "" : `answered by ${answeredBy}`;
     this.regenerate.hidden = streaming || !last;
     this.meta.hidden = streaming;
   }

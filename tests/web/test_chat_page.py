@@ -154,7 +154,7 @@ def test_answer_grows_token_by_token_and_renders_markdown(chat: Chat, artifacts:
     assert chat.page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]  # no sideways scrolling
 
 
-def test_unfinished_code_fence_and_list_render_while_streaming(chat: Chat) -> None:
+def test_unfinished_code_fence_and_list_render_while_streaming(chat: Chat, artifacts: Any) -> None:
     chat.inject(x_claudewire_delay_ms="60")
     code = "".join(f"let v{i} = {i};\n" for i in range(10))
     chat.send(f"Steps:\n\n- one\n- two\n\n```js\n{code}```")
@@ -162,6 +162,7 @@ def test_unfinished_code_fence_and_list_render_while_streaming(chat: Chat) -> No
     expect(chat.answer.locator("li")).to_have_count(2)
     expect(chat.answer.locator("pre code")).to_contain_text("let v0 = 0;")
     assert "```" not in chat.answer.inner_text()
+    chat.page.screenshot(path=str(artifacts / "streaming.png"))
     chat.wait("done")
 
 

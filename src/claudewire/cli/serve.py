@@ -36,7 +36,7 @@ def add_parser(commands: Any) -> None:
         "serve",
         help="run a Messages API server",
         description="Serve the Messages API (POST /v1/messages, /v1/messages/count_tokens, GET /v1/models), "
-        "plus GET /health and GET /metrics (Prometheus), which need no key.",
+        "plus GET /health and GET /metrics (Prometheus), which need no key, and a web chat page at /.",
         formatter_class=HelpFormatter,
         epilog=f"environment:\n  {KEY_ENV}  the key clients must send (same as --api-key)\n\n"
         "exit status: 0 after a clean shutdown, 1 when the address cannot be used, 2 for a bad option or installation",
@@ -54,6 +54,7 @@ def add_parser(commands: Any) -> None:
     parser.add_argument("--workers", type=at_least_one, default=1, help="worker processes (each loads its own backend)")
     parser.add_argument("--log-level", default="info", choices=LOG_LEVELS, help="info shows one access-log line per request")
     parser.add_argument("--log-format", default="text", choices=("text", "json"), help="access-log format")
+    parser.add_argument("--no-web", dest="web", action="store_false", help="do not serve the web chat page at /")
     add_relay_arguments(parser)
     add_limit_options(parser)
     parser.set_defaults(run=run)
@@ -100,7 +101,7 @@ def serve(args: argparse.Namespace) -> int:
     api_key = read_api_key(args)
     backend_options = {"path": args.model_file} if args.model_file else {}
     options: dict[str, Any] = {"ping_interval": args.ping_interval, "faults": args.faults, "access_log": args.log_format,
-                               "relay": relay_options(args)}
+                               "relay": relay_options(args), "web": args.web}
     from ..server.observability import setup_logging
 
     setup_logging(args.log_level)
@@ -120,6 +121,8 @@ def serve(args: argparse.Namespace) -> int:
 
     app = create_app(backend, api_key=api_key, limits=Limits(**app_limits), **options)
     announce = f"claudewire: serving {backend.model.id} ({args.backend}) on {url_of(sock)}"
+    if args.web:
+        announce += f"\nclaudewire: chat in a browser at {url_of(sock)}/"
     server = announcing_server(app, announce, log_level=args.log_level, **server_limits)
     server.run(sockets=[sock])
     return 0

@@ -2,7 +2,7 @@
 
 Routes: POST /v1/messages (streamed or not), POST /v1/messages/count_tokens,
 GET /v1/models (paged) and GET /v1/models/{id}; GET /health and GET /metrics (see
-``observability/``) need no key. Every response carries ``request-id``;
+``observability/``) need no key; the web chat page at / (``webpage.py``). Every response carries ``request-id``;
 every error has the API's JSON shape and status.
 """
 
@@ -34,6 +34,7 @@ from .relay import Relay
 from .relay import routes as relay_routes
 from .streaming import EventStreamResponse, sse_body, unless_disconnected
 from .validation import validate_count, validate_create
+from .webpage import web_routes
 
 log = logging.getLogger("claudewire.server")
 _encode = msgspec.json.Encoder().encode
@@ -187,8 +188,9 @@ async def _lifespan(app: Starlette) -> AsyncIterator[None]:
     await app.state.config.backend.aclose()
 
 
-def create_app(backend: Any, *, access_log: str | None = None, **options: Any) -> Starlette:
-    """``access_log``: ``"text"`` or ``"json"`` for one log line per request (off by default)."""
+def create_app(backend: Any, *, access_log: str | None = None, web: bool = True, **options: Any) -> Starlette:
+    """``access_log``: ``"text"`` or ``"json"`` for one log line per request (off by default);
+    ``web``: serve the chat page at ``/``."""
     config = ServerConfig(backend, **options)
     observer = Observer(backend, access_log=access_log)
     app = Starlette(
@@ -200,6 +202,7 @@ def create_app(backend: Any, *, access_log: str | None = None, **options: Any) -
             Route("/v1/models", endpoint(list_models), methods=["GET"]),
             Route("/v1/models/{model_id:path}", endpoint(get_model), methods=["GET"]),
             *observer.routes(),
+            *(web_routes() if web else []),
         ],
         middleware=[observer.middleware()],
         exception_handlers={HTTPException: _http_error},

@@ -1,0 +1,114 @@
+"""Answering a request from a pass-through backend (the proxy, or replay).
+
+The reply goes out as it came: status, headers (less hop-by-hop ones) and body bytes.
+An event stream is forwarded in whole events, each as soon as its blank line arrived;
+if the upstream breaks mid-stream, an in-band ``error`` event (``api_error``, naming the
+failure) ends the body, so the client keeps its partial message and gets a typed error.
+A client that leaves closes the upstream request at once.
+
+Only when a request asks for something the server adds on top (here: fault injection
+with ``--faults``) is the stream read as events and re-framed by the server's own writer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import msgspec
+from starlette.requests import Request
+
+from ...protocol.sse import SSEDecoder
+from ..errors import APIErrorResponse
+from ..faults import inject, raise_before_stream
+from ..streaming import EventStreamResponse, error_frame, sse_body, unless_disconnected
+from .exchange import Call, Reply, UpstreamBroke
+from .framing import EventAligner
+from .headers import FAULT_HEADERS, client_response_headers
+
+_decode = msgspec.json.Decoder().decode
+
+
+async def forward(request: Request, config: Any, request_id: str, read_body: Any) -> Any:
+    """The route handler for every path a pass-through backend answers."""
+    fault, delay = config.faults.select(request.headers) if config.faults else (None, 0.0)
+    raise_before_stream(fault)
+    headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw]
+    if config.faults is not None:  # the proxy's own faults: they are not the upstream's business
+        headers = [(k, v) for k, v in headers if k.lower() not in FAULT_HEADERS]
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    reply = await config.backend.forward(Call(request.method, target, headers, await read_body(request)))
+    streamed = reply.status == 200 and reply.is_event_stream
+    if streamed and (fault is not None or delay):
+        try:
+            return await _reframed(reply, inject(reply_events(reply), fault, delay), config, request_id)
+        except BaseException:
+            await reply.aclose()
+            raise
+    return PassThroughResponse(reply, request_id)
+
+
+async def _reframed(reply: Reply, events: Any, config: Any, request_id: str) -> EventStreamResponse:
+    first = await events.__anext__()
+    headers = dict(client_response_headers(reply.headers, keep_length=False))
+    body = sse_body(first, events, ping_interval=config.ping_interval, request_id=reply.header("request-id") or request_id)
+    return EventStreamResponse(body, headers)
+
+
+async def reply_events(reply: Reply) -> AsyncIterator[dict[str, Any]]:
+    """An event-stream reply as API events; the server writes its own pings, so the upstream's are dropped."""
+    decoder = SSEDecoder()
+    try:
+        async for chunk in reply.chunks:
+            for event in decoder.feed(chunk):
+                if event.event != "ping" and event.data:
+                    yield _decode(event.data)
+    except UpstreamBroke as exc:
+        raise APIErrorResponse(500, str(exc), type="api_error") from None
+    finally:
+        await reply.aclose()
+
+
+class PassThroughResponse:
+    """An ASGI response that forwards a ``Reply`` faithfully, racing it against ``http.disconnect``."""
+
+    def __init__(self, reply: Reply, request_id: str) -> None:
+        self.reply = reply
+        self.request_id = reply.header("request-id") or request_id
+        self.event_stream = reply.is_event_stream
+        keep_length = not self.event_stream
+        self.headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in client_response_headers(reply.headers, keep_length=keep_length)]
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        try:
+            pumping = await unless_disconnected(receive, self._pump(send))
+        finally:
+            await self.reply.aclose()
+        if not pumping.cancelled() and pumping.exception() is not None:
+            exc = pumping.exception()
+            if not isinstance(exc, OSError):
+                raise exc  # type: ignore[misc]
+
+    async def _pump(self, send: Any) -> None:
+        await send({"type": "http.response.start", "status": self.reply.status, "headers": self.headers})
+        aligner = EventAligner() if self.event_stream else None
+        try:
+            async for chunk in self.reply.chunks:
+                if aligner is not None:
+                    chunk = aligner.feed(chunk)
+                    if not chunk:
+                        continue
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        except UpstreamBroke as exc:
+            if aligner is None:
+                raise  # a plain body cannot carry an error: the client sees it cut
+            await send({"type": "http.response.body", "body": _broken(exc, self.request_id), "more_body": True})
+        else:
+            if aligner is not None and aligner.pending:  # an unterminated last event, forwarded as it came
+                await send({"type": "http.response.body", "body": aligner.flush(), "more_body": True})
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+def _broken(exc: UpstreamBroke, request_id: str) -> bytes:
+    return error_frame(APIErrorResponse(500, str(exc), type="api_error"), request_id)
+

@@ -27,13 +27,11 @@ from . import ids
 from .catalogue import Catalogue
 from .errors import APIErrorResponse, invalid
 from .faults import CUT, FaultPlan, inject, raise_before_stream
-from .proxy.respond import forward as forward_to_upstream
 from .streaming import EventStreamResponse, sse_body, unless_disconnected
 from .validation import validate_count, validate_create
 
 log = logging.getLogger("claudewire.server")
 MAX_BODY_BYTES = 32 * 1024 * 1024
-ALL_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 _encode = msgspec.json.Encoder().encode
 
 
@@ -44,7 +42,6 @@ class ServerConfig:
         self.ping_interval = ping_interval
         self.faults = FaultPlan() if faults else None
         self.catalogue = Catalogue(backend.model)
-        self.passthrough = hasattr(backend, "forward")  # it answers whole requests (server/proxy/)
 
     def __repr__(self) -> str:  # never show the key
         return f"ServerConfig(backend={self.backend.model.id!r}, auth={'on' if self.api_key else 'off'})"
@@ -59,7 +56,7 @@ def error_response(error: APIErrorResponse, request_id: str) -> Response:
     return json_response(error.status, error.body(request_id), request_id, {"x-should-retry": retry, **error.headers})
 
 
-def _check_key(config: ServerConfig, request: Request) -> None:
+def _check_headers(config: ServerConfig, request: Request) -> None:
     if config.api_key is not None:
         given = request.headers.get("x-api-key")
         if given is None:
@@ -69,10 +66,6 @@ def _check_key(config: ServerConfig, request: Request) -> None:
             raise APIErrorResponse(401, "x-api-key header is required")
         if not hmac.compare_digest(given.encode(), config.api_key):
             raise APIErrorResponse(401, "invalid x-api-key")
-
-
-def _check_headers(config: ServerConfig, request: Request) -> None:
-    _check_key(config, request)
     if "anthropic-version" not in request.headers:
         raise invalid("anthropic-version: header is required")
 
@@ -98,9 +91,6 @@ def endpoint(handler: Any) -> Any:
         request_id = ids.request_id()
         config: ServerConfig = request.app.state.config
         try:
-            if config.passthrough:  # proxy, replay: the upstream judges the request; we check our key
-                _check_key(config, request)
-                return await forward_to_upstream(request, config, request_id, _read_body)
             _check_headers(config, request)
             response = await handler(request, config, request_id)
         except APIErrorResponse as exc:
@@ -202,7 +192,6 @@ def create_app(backend: Any, **options: Any) -> Starlette:
             Route("/v1/messages/count_tokens", endpoint(count_tokens), methods=["POST"]),
             Route("/v1/models", endpoint(list_models), methods=["GET"]),
             Route("/v1/models/{model_id:path}", endpoint(get_model), methods=["GET"]),
-            *([Route("/v1/{path:path}", endpoint(None), methods=list(ALL_METHODS))] if config.passthrough else []),
         ],
         exception_handlers={HTTPException: _http_error},
         lifespan=_lifespan,

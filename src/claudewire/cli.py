@@ -30,6 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--faults", action="store_true", help="honour x-claudewire-fault headers")
     serve.add_argument("--workers", type=int, default=1)
     serve.add_argument("--log-level", default="info")
+    _relay_arguments(serve)
 
     chat = commands.add_parser("chat", help="stream a reply to PROMPT")
     chat.add_argument("prompt")
@@ -60,9 +61,12 @@ def serve_command(args: argparse.Namespace) -> int:
     from .server.backends.registry import BackendUnavailable, load_backend
 
     api_key = args.api_key or os.environ.get("CLAUDEWIRE_SERVER_API_KEY") or None
-    options = {"ping_interval": args.ping_interval, "faults": args.faults}
+    options = {"ping_interval": args.ping_interval, "faults": args.faults, "relay": _relay_options(args)}
     import uvicorn
 
+    if args.workers > 1 and args.store == "memory":
+        return fail("--workers > 1 needs a shared stream store: the memory store lives in one process. "
+                    "Use --store redis://host:port/db (pip install 'claudewire[redis]'), or one worker.", 2)
     if args.workers > 1:
         from .server.factory import ENV
 
@@ -81,6 +85,19 @@ def serve_command(args: argparse.Namespace) -> int:
     print(f"claudewire: serving {backend.model.id} on http://{args.host}:{args.port}", file=sys.stderr)
     uvicorn.run(create_app(backend, api_key=api_key, **options), host=args.host, port=args.port, log_level=args.log_level)
     return 0
+
+
+def _relay_arguments(serve: argparse.ArgumentParser) -> None:
+    relay = serve.add_argument_group("resumable streams (x-claudewire-resumable: true)")
+    relay.add_argument("--store", default="memory", help="memory (default) or redis://host:port/db (Redis Streams; any worker serves any stream)")
+    relay.add_argument("--detach-timeout", type=float, default=60.0, metavar="SECONDS", help="a stream nobody reads is cancelled after this")
+    relay.add_argument("--resume-ttl", type=float, default=300.0, metavar="SECONDS", help="a finished stream can be resumed for this long")
+    relay.add_argument("--store-max-bytes", type=int, default=256 * 1024 * 1024, metavar="BYTES", help="the memory store's bound")
+
+
+def _relay_options(args: argparse.Namespace) -> dict[str, Any]:
+    return {"store": args.store, "detach_timeout": args.detach_timeout, "resume_ttl": args.resume_ttl,
+            "store_max_bytes": args.store_max_bytes}
 
 
 def chat_command(args: argparse.Namespace) -> int:

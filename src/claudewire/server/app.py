@@ -27,6 +27,7 @@ from . import ids
 from .catalogue import Catalogue
 from .errors import APIErrorResponse, invalid
 from .faults import CUT, FaultPlan, inject, raise_before_stream
+from .relay import Relay, routes as relay_routes
 from .streaming import EventStreamResponse, sse_body, unless_disconnected
 from .validation import validate_count, validate_create
 
@@ -36,12 +37,15 @@ _encode = msgspec.json.Encoder().encode
 
 
 class ServerConfig:
-    def __init__(self, backend: Any, *, api_key: str | None = None, ping_interval: float = 10.0, faults: bool = False) -> None:
+    def __init__(
+        self, backend: Any, *, api_key: str | None = None, ping_interval: float = 10.0, faults: bool = False, relay: Any = None
+    ) -> None:
         self.backend = backend
         self.api_key = api_key.encode() if api_key else None
         self.ping_interval = ping_interval
         self.faults = FaultPlan() if faults else None
         self.catalogue = Catalogue(backend.model)
+        self.relay = Relay(relay, ping_interval=ping_interval)  # resumable streams (server/relay/)
 
     def __repr__(self) -> str:  # never show the key
         return f"ServerConfig(backend={self.backend.model.id!r}, auth={'on' if self.api_key else 'off'})"
@@ -107,6 +111,10 @@ async def create_message(request: Request, config: ServerConfig, request_id: str
     params = validate_create(await _read_body(request), config.catalogue)
     fault, delay = config.faults.select(request.headers) if config.faults else (None, 0.0)
     raise_before_stream(fault)
+    resumable = params.stream and relay_routes.wants_resume(request)
+    cut_after = None
+    if resumable and fault is not None and fault.kind == "disconnect_after":
+        fault, cut_after = None, fault.after  # it breaks the connection, not the generation
     backend = config.backend
     events = backend.stream(params)
     if fault is not None or delay:
@@ -117,6 +125,9 @@ async def create_message(request: Request, config: ServerConfig, request_id: str
     except BaseException:
         await events.aclose()
         raise
+    if resumable:
+        headers.update({"content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache"})
+        return await config.relay.start(request, first, events, request_id=request_id, headers=headers, cut_after=cut_after)
     if params.stream:
         headers.update({"content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache"})
         body = sse_body(first, events, ping_interval=config.ping_interval, request_id=request_id)
@@ -181,6 +192,7 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 @contextlib.asynccontextmanager
 async def _lifespan(app: Starlette) -> AsyncIterator[None]:
     yield
+    await app.state.config.relay.aclose()
     await app.state.config.backend.aclose()
 
 
@@ -190,6 +202,8 @@ def create_app(backend: Any, **options: Any) -> Starlette:
         routes=[
             Route("/v1/messages", endpoint(create_message), methods=["POST"]),
             Route("/v1/messages/count_tokens", endpoint(count_tokens), methods=["POST"]),
+            Route("/v1/messages/streams/{stream_id}", endpoint(relay_routes.read_stream), methods=["GET"]),
+            Route("/v1/messages/streams/{stream_id}/cancel", endpoint(relay_routes.cancel_stream), methods=["POST"]),
             Route("/v1/models", endpoint(list_models), methods=["GET"]),
             Route("/v1/models/{model_id:path}", endpoint(get_model), methods=["GET"]),
         ],

@@ -14,6 +14,9 @@ import sys
 from contextlib import ExitStack
 from typing import Any
 
+from .server.backends.registry import BACKENDS
+from .server.proxy import options as proxy_options
+
 DEFAULT_MODEL = "claude-sonnet-4-6"
 
 
@@ -22,7 +25,7 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
 
     serve = commands.add_parser("serve", help="run a Messages API server")
-    serve.add_argument("--backend", default="local", choices=["local", "scripted"])
+    serve.add_argument("--backend", default="local", choices=list(BACKENDS))
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8080)
     serve.add_argument("--api-key", default=None, help="require this key (default: env CLAUDEWIRE_SERVER_API_KEY; none: any key)")
@@ -31,6 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--workers", type=int, default=1)
     serve.add_argument("--log-level", default="info")
     _relay_arguments(serve)
+    proxy_options.add_arguments(serve)
 
     chat = commands.add_parser("chat", help="stream a reply to PROMPT")
     chat.add_argument("prompt")
@@ -61,6 +65,10 @@ def serve_command(args: argparse.Namespace) -> int:
     from .server.backends.registry import BackendUnavailable, load_backend
 
     api_key = args.api_key or os.environ.get("CLAUDEWIRE_SERVER_API_KEY") or None
+    try:
+        backend_options = proxy_options.backend_options(args)
+    except ValueError as exc:
+        return fail(str(exc), 2)
     options = {"ping_interval": args.ping_interval, "faults": args.faults, "relay": _relay_options(args)}
     import uvicorn
 
@@ -70,15 +78,15 @@ def serve_command(args: argparse.Namespace) -> int:
     if args.workers > 1:
         from .server.factory import ENV
 
-        os.environ[ENV] = json.dumps({"backend": args.backend, **options})
+        os.environ[ENV] = json.dumps({"backend": args.backend, "backend_options": backend_options, **options})
         if api_key:
             os.environ["CLAUDEWIRE_SERVER_API_KEY"] = api_key
         uvicorn.run("claudewire.server.factory:app_from_env", factory=True, host=args.host, port=args.port,
                     workers=args.workers, log_level=args.log_level)
         return 0
     try:
-        backend = load_backend(args.backend)
-    except BackendUnavailable as exc:
+        backend = load_backend(args.backend, **backend_options)
+    except (BackendUnavailable, OSError, ValueError) as exc:
         return fail(str(exc), 2)
     from .server.app import create_app
 

@@ -27,6 +27,7 @@ from . import ids
 from .catalogue import Catalogue
 from .errors import APIErrorResponse, invalid
 from .faults import CUT, FaultPlan, inject, raise_before_stream
+from .proxy.respond import forward as forward_to_upstream
 from .relay import Relay, routes as relay_routes
 from .streaming import EventStreamResponse, sse_body, unless_disconnected
 from .validation import validate_count, validate_create
@@ -45,6 +46,7 @@ class ServerConfig:
         self.ping_interval = ping_interval
         self.faults = FaultPlan() if faults else None
         self.catalogue = Catalogue(backend.model)
+        self.passthrough = hasattr(backend, "forward")  # proxy, replay: the upstream answers the API's routes
         self.relay = Relay(relay, ping_interval=ping_interval)  # resumable streams (server/relay/)
 
     def __repr__(self) -> str:  # never show the key
@@ -198,14 +200,16 @@ async def _lifespan(app: Starlette) -> AsyncIterator[None]:
 
 def create_app(backend: Any, **options: Any) -> Starlette:
     config = ServerConfig(backend, **options)
+    upstream = endpoint(forward_to_upstream) if config.passthrough else None  # server/proxy/respond.py
     app = Starlette(
         routes=[
-            Route("/v1/messages", endpoint(create_message), methods=["POST"]),
-            Route("/v1/messages/count_tokens", endpoint(count_tokens), methods=["POST"]),
+            Route("/v1/messages", upstream or endpoint(create_message), methods=["POST"]),
+            Route("/v1/messages/count_tokens", upstream or endpoint(count_tokens), methods=["POST"]),
             Route("/v1/messages/streams/{stream_id}", endpoint(relay_routes.read_stream), methods=["GET"]),
             Route("/v1/messages/streams/{stream_id}/cancel", endpoint(relay_routes.cancel_stream), methods=["POST"]),
-            Route("/v1/models", endpoint(list_models), methods=["GET"]),
-            Route("/v1/models/{model_id:path}", endpoint(get_model), methods=["GET"]),
+            Route("/v1/models", upstream or endpoint(list_models), methods=["GET"]),
+            Route("/v1/models/{model_id:path}", upstream or endpoint(get_model), methods=["GET"]),
+            *([Route("/v1/{path:path}", upstream, methods=["GET", "POST", "PUT", "PATCH", "DELETE"])] if upstream else []),
         ],
         exception_handlers={HTTPException: _http_error},
         lifespan=_lifespan,

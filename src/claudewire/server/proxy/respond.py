@@ -6,8 +6,10 @@ if the upstream breaks mid-stream, an in-band ``error`` event (``api_error``, na
 failure) ends the body, so the client keeps its partial message and gets a typed error.
 A client that leaves closes the upstream request at once.
 
-Only when a request asks for something the server adds on top (here: fault injection
-with ``--faults``) is the stream read as events and re-framed by the server's own writer.
+Only when a request asks for something the server adds on top (fault injection with
+``--faults``, a resumable stream) is the stream read as events, which then take the
+server's own paths (``faults.inject``, ``sse_body``, the relay). Those headers are this
+server's business and do not go upstream.
 """
 
 from __future__ import annotations
@@ -21,38 +23,47 @@ from starlette.requests import Request
 from ...protocol.sse import SSEDecoder
 from ..errors import APIErrorResponse
 from ..faults import inject, raise_before_stream
+from ..relay.routes import RESUMABLE_HEADER, wants_resume
 from ..streaming import EventStreamResponse, error_frame, sse_body, unless_disconnected
 from .exchange import Call, Reply, UpstreamBroke
 from .framing import EventAligner
 from .headers import FAULT_HEADERS, client_response_headers
 
+OURS = frozenset({RESUMABLE_HEADER})
+
 _decode = msgspec.json.Decoder().decode
 
 
-async def forward(request: Request, config: Any, request_id: str, read_body: Any) -> Any:
-    """The route handler for every path a pass-through backend answers."""
+async def forward(request: Request, config: Any, request_id: str) -> Any:
+    """The handler of every API route when the backend is a pass-through one."""
+    from ..app import _read_body
+
     fault, delay = config.faults.select(request.headers) if config.faults else (None, 0.0)
     raise_before_stream(fault)
-    headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw]
-    if config.faults is not None:  # the proxy's own faults: they are not the upstream's business
-        headers = [(k, v) for k, v in headers if k.lower() not in FAULT_HEADERS]
+    ours = OURS | FAULT_HEADERS if config.faults is not None else OURS  # what this server acts on is not the upstream's business
+    headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw if k.decode("latin-1").lower() not in ours]
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    reply = await config.backend.forward(Call(request.method, target, headers, await read_body(request)))
-    streamed = reply.status == 200 and reply.is_event_stream
-    if streamed and (fault is not None or delay):
-        try:
-            return await _reframed(reply, inject(reply_events(reply), fault, delay), config, request_id)
-        except BaseException:
-            await reply.aclose()
-            raise
-    return PassThroughResponse(reply, request_id)
-
-
-async def _reframed(reply: Reply, events: Any, config: Any, request_id: str) -> EventStreamResponse:
-    first = await events.__anext__()
-    headers = dict(client_response_headers(reply.headers, keep_length=False))
-    body = sse_body(first, events, ping_interval=config.ping_interval, request_id=reply.header("request-id") or request_id)
-    return EventStreamResponse(body, headers)
+    reply = await config.backend.forward(Call(request.method, target, headers, await _read_body(request)))
+    resumable = reply.status == 200 and reply.is_event_stream and wants_resume(request)
+    cut_after = None
+    if resumable and fault is not None and fault.kind == "disconnect_after":
+        fault, cut_after = None, fault.after  # it breaks the connection, not the generation
+    if not (reply.status == 200 and reply.is_event_stream and (fault is not None or delay or resumable)):
+        return PassThroughResponse(reply, request_id)
+    events = reply_events(reply)
+    if fault is not None or delay:
+        events = inject(events, fault, delay)
+    try:
+        first = await events.__anext__()
+    except BaseException:
+        await events.aclose()
+        raise
+    request_id = reply.header("request-id") or request_id
+    headers_out = dict(client_response_headers(reply.headers, keep_length=False))
+    if resumable:
+        return await config.relay.start(request, first, events, request_id=request_id, headers=headers_out, cut_after=cut_after)
+    body = sse_body(first, events, ping_interval=config.ping_interval, request_id=request_id)
+    return EventStreamResponse(body, headers_out)
 
 
 async def reply_events(reply: Reply) -> AsyncIterator[dict[str, Any]]:

@@ -151,11 +151,11 @@ def test_proxy_retries_only_before_the_first_byte(spy) -> None:
 def test_each_event_goes_out_as_it_arrives(proxy) -> None:
     arrivals = []
     with httpx2.stream("POST", proxy.base_url + "/v1/messages", json=body(stream=True), timeout=10,
-                       headers={"anthropic-version": "2023-06-01", "x-claudewire-delay-ms": "250"}) as response:
+                       headers={"anthropic-version": "2023-06-01", "x-claudewire-delay-ms": "150"}) as response:
         for line in response.iter_lines():
             if line.startswith("event: content_block_delta"):
                 arrivals.append(time.monotonic())
-    assert len(arrivals) == 8 and arrivals[-1] - arrivals[0] >= 7 * 0.25 * 0.8  # not held back until the end
+    assert len(arrivals) == 8 and arrivals[-1] - arrivals[0] >= 7 * 0.15 * 0.8  # not held back until the end
 
 
 def test_upstream_break_and_stall_become_in_band_errors() -> None:

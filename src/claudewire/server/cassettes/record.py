@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from ..proxy.exchange import Call, Reply, UpstreamBroke
-from ..proxy.headers import CREDENTIALS, Headers, without_credentials
+from ..proxy.headers import CREDENTIALS, Headers, client_response_headers, without_credentials
 from .match import canonical_body, key_digest, request_key
 from .tape import Tape
 
@@ -52,7 +52,7 @@ class Recorder:
         secrets = self.secrets + [v for k, v in call.headers if k.lower() in CREDENTIALS and v]
         secrets += [v.split(" ", 1)[1] for k, v in call.headers if k.lower() == "authorization" and " " in v]
         tape = Tape(call.method, call.target, [(k, v) for k, v in sent_headers if k.lower().startswith(KEPT_REQUEST_HEADERS)],
-                    call.body, reply.status, [(k, v) for k, v in without_credentials(reply.headers) if k.lower() not in ("date", "server")],
+                    call.body, reply.status, without_credentials(client_response_headers(reply.headers, keep_length=True)),
                     time.monotonic() - started)
         return Reply(reply.status, reply.headers, self._tee(tape, reply, secrets), reply.aclose)
 

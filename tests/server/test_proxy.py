@@ -203,3 +203,12 @@ def test_forward_client_key_and_the_key_never_shows(spy, caplog, capfd) -> None:
     shown = repr(backend) + failed.text + json.dumps(dict(failed.headers)) + "".join(r.text for r in ok) + caplog.text
     out, err = capfd.readouterr()
     assert UPSTREAM_KEY not in shown + out + err and "k3yk3y" not in shown + out + err
+
+
+def test_resumable_streams_through_the_proxy(proxy, spy) -> None:
+    from .test_cassettes import resume_after_a_cut
+
+    before = len(spy.spy.seen)
+    assert resume_after_a_cut(proxy) == SENTENCE
+    assert len(spy.spy.seen) - before == 1  # the relay resumed from its log: the upstream was asked once
+    assert "x-claudewire-resumable" not in spy.spy.seen[-1].headers  # the proxy's own business

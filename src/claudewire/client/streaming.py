@@ -14,10 +14,10 @@ from typing import Any, Generic, TypeVar
 import httpx2
 
 from .._exceptions import APIError, APITimeoutError, IncompleteStreamError, StreamProtocolError, in_band_error
-from ..protocol import EventStreamParser, ProtocolError, SSEError
+from ..protocol import EventStreamParser, ProtocolError
 from ..protocol.events import MessageStreamEvent, TextEvent
 from ..protocol.types import ErrorEvent, Message, TextBlock
-from ._base import connection_error
+from ._transport import connection_error, transport_errors
 
 __all__ = ["Stream", "AsyncStream", "MessageStream", "AsyncMessageStream", "MessageStreamManager", "AsyncMessageStreamManager"]
 
@@ -47,25 +47,25 @@ class StreamCore:
         except ProtocolError:
             return None
 
-    def feed(self, chunk: bytes) -> list[Any]:
-        """The events to deliver from one chunk. An in-band ``event: error`` ends the list
-        and is kept in ``failure``, to be raised (``raise_failure``) once they are delivered."""
+    def feed(self, chunk: bytes) -> Iterator[Any]:
+        """The events to deliver from one chunk, one at a time, so the snapshot never runs
+        ahead of the event being handled. An in-band ``event: error`` ends them and is kept
+        in ``failure``, to be raised (``raise_failure``) once the earlier ones are delivered."""
         self.check_deadline()
         if self.on_bytes is not None:
             self.on_bytes(chunk)
         try:
-            events = self.parser.feed_raw(chunk) if self.raw else self.parser.feed(chunk)
-        except (ProtocolError, SSEError) as exc:
+            for event in self.parser.iter_events(chunk, raw=self.raw):
+                if type(event) is ErrorEvent:
+                    self.finished = True
+                    self.failure = in_band_error(
+                        event.to_dict(), response=self.response, request_id=self.request_id, partial_message=self.snapshot
+                    )
+                    return
+                yield event
+        except ProtocolError as exc:
             self.finished = True
             raise StreamProtocolError(str(exc), partial_message=self.snapshot, request_id=self.request_id) from exc
-        for i, event in enumerate(events):
-            if type(event) is ErrorEvent:
-                self.finished = True
-                self.failure = in_band_error(
-                    event.to_dict(), response=self.response, request_id=self.request_id, partial_message=self.snapshot
-                )
-                return events[:i]
-        return events
 
     def raise_failure(self) -> None:
         if self.failure is not None:
@@ -89,7 +89,7 @@ class StreamCore:
     def check_deadline(self) -> None:
         if self.deadline is not None and time.monotonic() > self.deadline:
             self.finished = True
-            raise APITimeoutError("The stream exceeded its total deadline.", partial_message=self.snapshot, request_id=self.request_id)
+            raise APITimeoutError(message="The stream exceeded its total deadline.", partial_message=self.snapshot, request_id=self.request_id)
 
     def remaining(self) -> float | None:
         return None if self.deadline is None else max(0.0, self.deadline - time.monotonic())
@@ -129,12 +129,11 @@ class Stream(_StreamBase, Generic[E]):
     def _events(self) -> Generator[Any, None, None]:
         core = self._core
         try:
-            for chunk in core.response.iter_raw():
-                yield from core.feed(chunk)
-                core.raise_failure()
+            with transport_errors(core.transport_error):
+                for chunk in core.response.iter_raw():
+                    yield from core.feed(chunk)
+                    core.raise_failure()
             core.end()
-        except httpx2.HTTPError as exc:
-            raise core.transport_error(exc) from exc
         finally:
             core.response.close()
 
@@ -169,8 +168,9 @@ class AsyncStream(_StreamBase, Generic[E]):
             chunks = core.response.aiter_raw().__aiter__()
             while True:
                 try:
-                    async with asyncio.timeout(core.remaining()):
-                        chunk = await chunks.__anext__()
+                    with transport_errors(core.transport_error):
+                        async with asyncio.timeout(core.remaining()):
+                            chunk = await chunks.__anext__()
                 except StopAsyncIteration:
                     break
                 except TimeoutError:
@@ -180,8 +180,6 @@ class AsyncStream(_StreamBase, Generic[E]):
                     yield event
                 core.raise_failure()
             core.end()
-        except httpx2.HTTPError as exc:
-            raise core.transport_error(exc) from exc
         finally:
             await core.response.aclose()
 

@@ -1,7 +1,8 @@
 """The Messages API server: a Starlette app over one backend.
 
 Routes: POST /v1/messages (streamed or not), POST /v1/messages/count_tokens,
-GET /v1/models (paged) and GET /v1/models/{id}. Every response carries ``request-id``;
+GET /v1/models (paged) and GET /v1/models/{id}; GET /health and GET /metrics (see
+``observability/``) need no key. Every response carries ``request-id``;
 every error has the API's JSON shape and status.
 """
 
@@ -20,13 +21,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from .._exceptions import STATUS_BY_TYPE
 from ..protocol.accumulator import MessageAccumulator
 from ..protocol.events import event_from_dict
+from ..protocol.wire import status_for_type
 from . import ids
 from .catalogue import Catalogue
 from .errors import APIErrorResponse, invalid
 from .faults import CUT, FaultPlan, inject, raise_before_stream
+from .observability import Observer
 from .proxy.respond import forward as forward_to_upstream
 from .relay import Relay, routes as relay_routes
 from .streaming import EventStreamResponse, sse_body, unless_disconnected
@@ -58,8 +60,7 @@ def json_response(status: int, body: Any, request_id: str, headers: dict[str, st
 
 
 def error_response(error: APIErrorResponse, request_id: str) -> Response:
-    retry = "true" if error.status in (408, 409, 429) or error.status >= 500 else "false"
-    return json_response(error.status, error.body(request_id), request_id, {"x-should-retry": retry, **error.headers})
+    return json_response(error.status, error.body(request_id), request_id, error.response_headers())
 
 
 def _check_headers(config: ServerConfig, request: Request) -> None:
@@ -150,7 +151,7 @@ async def _collect(first: dict[str, Any], events: Any) -> dict[str, Any]:
                 raise APIErrorResponse(500, "Internal server error")
             if event["type"] == "error":
                 error = event["error"]
-                raise APIErrorResponse(STATUS_BY_TYPE.get(error["type"], 500), error["message"], type=error["type"])
+                raise APIErrorResponse(status_for_type(error["type"]), error["message"], type=error["type"])
             accumulator.feed(event_from_dict(event))
             try:
                 event = await events.__anext__()
@@ -198,8 +199,10 @@ async def _lifespan(app: Starlette) -> AsyncIterator[None]:
     await app.state.config.backend.aclose()
 
 
-def create_app(backend: Any, **options: Any) -> Starlette:
+def create_app(backend: Any, *, access_log: str | None = None, **options: Any) -> Starlette:
+    """``access_log``: ``"text"`` or ``"json"`` for one log line per request (off by default)."""
     config = ServerConfig(backend, **options)
+    observer = Observer(backend, access_log=access_log)
     upstream = endpoint(forward_to_upstream) if config.passthrough else None  # server/proxy/respond.py
     app = Starlette(
         routes=[
@@ -209,8 +212,10 @@ def create_app(backend: Any, **options: Any) -> Starlette:
             Route("/v1/messages/streams/{stream_id}/cancel", endpoint(relay_routes.cancel_stream), methods=["POST"]),
             Route("/v1/models", upstream or endpoint(list_models), methods=["GET"]),
             Route("/v1/models/{model_id:path}", upstream or endpoint(get_model), methods=["GET"]),
+            *observer.routes(),
             *([Route("/v1/{path:path}", upstream, methods=["GET", "POST", "PUT", "PATCH", "DELETE"])] if upstream else []),
         ],
+        middleware=[observer.middleware()],
         exception_handlers={HTTPException: _http_error},
         lifespan=_lifespan,
     )

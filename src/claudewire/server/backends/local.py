@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import codecs
+import contextlib
 import importlib.util
+import json
 import threading
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -26,7 +28,7 @@ from ...protocol.params import MessageCountTokensParams, MessageCreateParams
 from ..builder import MessageBuilder
 from ..catalogue import ModelEntry
 from ..errors import invalid
-from .base import StopSequenceFilter, message_text, system_text
+from .base import StopSequenceFilter, message_text, reject_non_text, system_text
 
 MODEL_ID = "smollm2-135m-instruct"
 
@@ -36,6 +38,17 @@ class Finish:
     stop_reason: str
     stop_sequence: str | None
     output_tokens: int
+
+
+def tools_text(tools: list[Any] | None) -> str:
+    """The tool definitions as the system prompt carries them (SmolLM2's template has no tool slot)."""
+    if not tools:
+        return ""
+    lines = []
+    for tool in tools:
+        spec = {"name": tool.name, "description": tool.description, "input_schema": tool.input_schema, "type": tool.type}
+        lines.append(json.dumps({k: v for k, v in spec.items() if v is not None}, ensure_ascii=False))
+    return "You can use these tools:\n<tools>\n" + "\n".join(lines) + "\n</tools>"
 
 
 def model_path() -> Path:
@@ -58,12 +71,16 @@ class LocalBackend:
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="claudewire-llama")
         self.tokens_generated = 0  # for tests and metrics: proof the model stops computing
         self.active = 0
+        self.queued = 0  # requests waiting for the model (GET /metrics, GET /health)
 
     # -- prompts ------------------------------------------------------------------------
 
     def prompt(self, params: MessageCountTokensParams) -> str:
+        """The exact text the model reads: the system prompt with the tool definitions, then
+        the turns. Token counts (count_tokens and usage.input_tokens) are counts of this."""
+        reject_non_text(params, MODEL_ID)
         turns: list[dict[str, str]] = []
-        system = system_text(params.system)
+        system = "\n\n".join(part for part in (system_text(params.system), tools_text(params.tools)) if part)
         if system:
             turns.append({"role": "system", "content": system})
         for message in params.messages:
@@ -91,7 +108,7 @@ class LocalBackend:
             raise invalid(f"prompt is too long: {len(prompt)} tokens > {self.n_ctx - 1} maximum")
         build = MessageBuilder(params.model, len(prompt))
         yield build.start()
-        async with self._lock:
+        async with self._turn():
             loop = asyncio.get_running_loop()
             queue: asyncio.Queue[str | Finish | BaseException] = asyncio.Queue()
             cancelled = threading.Event()
@@ -118,6 +135,22 @@ class LocalBackend:
                 cancelled.set()
                 await asyncio.shield(work)
                 self.active -= 1
+
+    @contextlib.asynccontextmanager
+    async def _turn(self) -> AsyncIterator[None]:
+        """The model, once it is this request's turn (FIFO); ``queued`` counts the waiting."""
+        self.queued += 1
+        try:
+            await self._lock.acquire()
+        finally:
+            self.queued -= 1
+        try:
+            yield
+        finally:
+            self._lock.release()
+
+    def health(self) -> dict[str, Any]:
+        return {"model_loaded": self.llm is not None, "generating": self.active, "queued": self.queued}
 
     def _generate(
         self, prompt: list[int], params: MessageCreateParams, emit: Callable[[Any], None], cancelled: threading.Event

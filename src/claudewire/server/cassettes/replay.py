@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+from ..backends.registry import BackendUnavailable
 from ..catalogue import ModelEntry
 from ..errors import APIErrorResponse
 from ..proxy.exchange import Call, Reply, UpstreamBroke
@@ -29,7 +30,7 @@ class ReplayBackend:
     def __init__(self, *, cassettes: str | Path, speed: float = 1.0) -> None:
         self.directory = Path(cassettes)
         if not self.directory.is_dir():
-            raise FileNotFoundError(f"no cassette folder at {self.directory}")
+            raise BackendUnavailable(f"no cassette folder at {self.directory} (record one with --backend proxy --record DIR)")
         if speed < 0:
             raise ValueError("the replay speed must be 0 (as fast as possible) or more")
         self.speed = speed

@@ -24,14 +24,14 @@ def add_arguments(serve: argparse.ArgumentParser) -> None:
     replay.add_argument("--replay-speed", type=float, default=1.0, metavar="X", help="1: as recorded, 2: twice as fast, 0: no pauses")
 
 
-def backend_options(args: argparse.Namespace) -> dict[str, Any]:
+def backend_options(args: argparse.Namespace, *, api_key: str | None) -> dict[str, Any]:
     """The backend's constructor options; ValueError for a combination that makes no sense."""
     if args.backend != "proxy" and (args.record or args.forward_client_key or args.upstream != DEFAULT_UPSTREAM):
         raise ValueError("--upstream, --record and --forward-client-key go with --backend proxy")
     if args.backend != "replay" and args.cassettes:
         raise ValueError("--cassettes goes with --backend replay")
     if args.backend == "proxy":
-        if args.forward_client_key and args.api_key:
+        if args.forward_client_key and api_key:
             raise ValueError("--forward-client-key passes the client's key upstream, so the proxy cannot also require --api-key")
         return {"upstream": args.upstream, "forward_client_key": args.forward_client_key, "idle_timeout": args.upstream_idle_timeout,
                 "retries": args.upstream_retries, "record": args.record}

@@ -24,7 +24,8 @@ from typing import Any
 import httpx2
 import msgspec
 
-from ...client._base import DEFAULT_BASE_URL, Secret, _retry_after, retry_delay
+from ...client._options import DEFAULT_BASE_URL, Secret
+from ...client._retry import _retry_after, retry_delay
 from ..catalogue import ModelEntry
 from ..errors import APIErrorResponse
 from .exchange import Call, Reply, UpstreamBroke
@@ -104,7 +105,7 @@ class ProxyBackend:
             try:
                 response = await self.client.send(request, stream=True)
             except httpx2.HTTPError as exc:
-                delay = retry_delay(attempt, self.retries, response=None)
+                delay = retry_delay(attempt, self.retries, status=None)
                 if delay is None:
                     raise unreachable(self.upstream, exc) from None
             else:
@@ -124,7 +125,7 @@ class ProxyBackend:
         hinted = _retry_after(response.headers, time.time())
         if hinted is not None and not 0 <= hinted <= self.max_retry_after:
             return None  # a long wait is the client's to decide on
-        return retry_delay(attempt, self.retries, response=response, max_retry_after=self.max_retry_after)
+        return retry_delay(attempt, self.retries, status=response.status_code, headers=response.headers, max_retry_after=self.max_retry_after)
 
     def _reply(self, response: httpx2.Response, idle: float) -> Reply:
         headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in response.headers.raw]

@@ -9,6 +9,7 @@ argument), any size.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import stat
@@ -162,6 +163,7 @@ def stream_turn(where: endpoint.Endpoint, params: dict[str, Any], view: Any) -> 
     spinner.start("waiting for the first token")
     try:
         with where.client.messages.stream(**params) as stream:
+            stream.on_reconnect = lambda plan: print("\nclaudewire: reconnecting…", file=sys.stderr, flush=True)
             for text in stream.text_stream:
                 if first is None:
                     first = time.monotonic() - started
@@ -170,6 +172,9 @@ def stream_turn(where: endpoint.Endpoint, params: dict[str, Any], view: Any) -> 
             message = stream.get_final_message()
         return Turn(message, time.monotonic() - started, first)
     except KeyboardInterrupt:
+        if stream is not None and stream.stream_id is not None:  # resumable: stop the generation itself
+            with contextlib.suppress(APIError):
+                stream.cancel()
         return Turn(_snapshot(stream), time.monotonic() - started, first, interrupted=True)
     except APIError as exc:
         return Turn(exc.partial_message, time.monotonic() - started, first, error=exc)
@@ -214,7 +219,7 @@ def raw_or_json(where: endpoint.Endpoint, args: argparse.Namespace, params: dict
     out = sys.stdout
     try:
         if args.raw:
-            with where.client.messages.create(stream=True, **params) as raw:
+            with where.client.with_options(resumable=False).messages.create(stream=True, **params) as raw:  # the plain wire
                 raw.on_bytes = lambda chunk: (out.buffer.write(chunk), out.buffer.flush())
                 for _ in raw:
                     pass

@@ -55,6 +55,7 @@ def add_parser(commands: Any) -> None:
     parser.add_argument("--workers", type=at_least_one, default=1, help="worker processes (each loads its own backend)")
     parser.add_argument("--log-level", default="info", choices=LOG_LEVELS, help="info shows one access-log line per request")
     parser.add_argument("--log-format", default="text", choices=("text", "json"), help="access-log format")
+    add_relay_arguments(parser)
     proxy_options.add_arguments(parser)
     parser.set_defaults(run=run)
 
@@ -82,10 +83,14 @@ def serve(args: argparse.Namespace) -> int:
         backend_options.update(proxy_options.backend_options(args, api_key=api_key))
     except ValueError as exc:
         raise StartupError(str(exc), 2) from None
-    options: dict[str, Any] = {"ping_interval": args.ping_interval, "faults": args.faults, "access_log": args.log_format}
+    options: dict[str, Any] = {"ping_interval": args.ping_interval, "faults": args.faults, "access_log": args.log_format,
+                               "relay": relay_options(args)}
     from ..server.observability import setup_logging
 
     setup_logging(args.log_level)
+    if args.workers > 1 and args.store == "memory":
+        raise StartupError("--workers > 1 needs a shared stream store: the memory store lives in one process; "
+                           "use --store redis://host:port/db (pip install 'claudewire[redis]') or one worker", 2)
     sock = listen(args.host, args.port)
     if args.workers > 1:
         return serve_workers(args, sock, api_key, backend_options, options)
@@ -97,6 +102,30 @@ def serve(args: argparse.Namespace) -> int:
     server = announcing_server(app, announce, log_level=args.log_level)
     server.run(sockets=[sock])
     return 0
+
+
+def add_relay_arguments(parser: argparse.ArgumentParser) -> None:
+    relay = parser.add_argument_group("resumable streams (requests with x-claudewire-resumable: true)")
+    relay.add_argument("--store", default="memory", metavar="memory|redis://HOST:PORT/DB",
+                       help="where streams are kept; Redis lets any worker or host serve any stream")
+    relay.add_argument("--detach-timeout", type=positive_float, default=60.0, metavar="SECONDS",
+                       help="a generation nobody reads is cancelled after this")
+    relay.add_argument("--resume-ttl", type=positive_float, default=300.0, metavar="SECONDS",
+                       help="a finished stream can be read again for this long")
+    relay.add_argument("--store-max-bytes", type=at_least_one, default=256 * 1024 * 1024, metavar="BYTES",
+                       help="the memory store's bound")
+
+
+def relay_options(args: argparse.Namespace) -> dict[str, Any]:
+    if args.store != "memory" and not args.store.startswith(("redis://", "rediss://", "unix://")):
+        raise StartupError(f"--store {args.store}: use memory or a redis://host:port/db URL", 2)
+    if args.store != "memory":
+        try:
+            import redis  # noqa: F401
+        except ImportError:
+            raise StartupError("--store redis:// needs the redis package: pip install 'claudewire[redis]'", 2) from None
+    return {"store": args.store, "detach_timeout": args.detach_timeout, "resume_ttl": args.resume_ttl,
+            "store_max_bytes": args.store_max_bytes}
 
 
 def read_api_key(args: argparse.Namespace) -> str | None:
@@ -178,5 +207,9 @@ def serve_workers(args: argparse.Namespace, sock: socket.socket, api_key: str | 
     config = uvicorn.Config("claudewire.server.factory:app_from_env", factory=True, workers=args.workers,
                             log_level=uvicorn_level(args.log_level), access_log=False, timeout_graceful_shutdown=3)
     print(f"claudewire: serving {args.backend} with {args.workers} workers on {url_of(sock)}", file=sys.stderr, flush=True)
-    Multiprocess(config, target=uvicorn.Server(config).run, sockets=[sock]).run()
+    try:
+        supervisor = Multiprocess(config, sockets=[sock])
+    except TypeError:  # uvicorn before 0.36 passes the target itself
+        supervisor = Multiprocess(config, target=uvicorn.Server(config).run, sockets=[sock])  # type: ignore[call-arg]
+    supervisor.run()
     return 0

@@ -23,6 +23,7 @@ from ._options import DEFAULT_CONNECTION_LIMITS, DEFAULT_TIMEOUT
 from ._retry import Attempts
 from ._transport import transport_errors
 from .responses import AsyncAPIResponse, AsyncResponseContextManager, LegacyAPIResponse
+from .resume import Resumer
 from .streaming import AsyncMessageStream, AsyncMessageStreamManager, AsyncStream
 
 NO_LOOP = (
@@ -129,6 +130,21 @@ class AsyncAnthropic(BaseClient):
         response = await self._send(call)
         return await self._read(response), response
 
+    def _resumer(self, response: httpx2.Response) -> Resumer | None:
+        return Resumer.offered(self._options, response.headers, async_=True)
+
+    async def _reconnect(self, request: dict[str, Any]) -> httpx2.Response | APIConnectionError:
+        """One attempt to reattach a broken resumable stream; its StreamCore judges the answer."""
+        http = self._http
+        try:
+            with transport_errors():
+                response = await http.send(http.build_request(**request), stream=True)
+        except APIConnectionError as exc:
+            return exc
+        if response.status_code not in (200, 204):
+            await response.aclose()
+        return response
+
 
 class AsyncMessages:
     """``client.messages`` (asyncio); the twin of ``Messages``. Each method returns an awaitable,
@@ -164,6 +180,13 @@ class AsyncMessages:
         if self._mode == "parsed":
             return AsyncMessageStreamManager(lambda: client._execute(build, "parsed"))
         return client._execute(build, self._mode)
+
+    def resume(self, stream_id: str, *, after: int | None = None) -> AsyncMessageStreamManager:
+        """Attach to a resumable stream started elsewhere (another process, a page reload): the
+        events after ``after`` (default: all) with the whole message's snapshot; a break of
+        this connection is resumed too."""
+        client = self._client
+        return AsyncMessageStreamManager(lambda: client._execute(lambda: r.resume_request(stream_id, after), "parsed"))
 
     def count_tokens(self, **params: Any) -> Awaitable[MessageTokensCount]:
         return self._client._execute(lambda: r.count_tokens_request(params, beta=self._beta), self._mode)

@@ -17,6 +17,7 @@ from ._options import DEFAULT_CONNECTION_LIMITS, DEFAULT_TIMEOUT
 from ._retry import Attempts
 from ._transport import transport_errors
 from .responses import APIResponse, LegacyAPIResponse, ResponseContextManager
+from .resume import Resumer
 from .streaming import MessageStream, MessageStreamManager, Stream
 
 
@@ -98,6 +99,20 @@ class Anthropic(BaseClient):
         response = self._send(call)
         return self._read(response), response
 
+    def _resumer(self, response: httpx2.Response) -> Resumer | None:
+        return Resumer.offered(self._options, response.headers, async_=False)
+
+    def _reconnect(self, request: dict[str, Any]) -> httpx2.Response | APIConnectionError:
+        """One attempt to reattach a broken resumable stream; its StreamCore judges the answer."""
+        try:
+            with transport_errors():
+                response = self._http.send(self._http.build_request(**request), stream=True)
+        except APIConnectionError as exc:
+            return exc
+        if response.status_code not in (200, 204):
+            response.close()
+        return response
+
 
 class Messages:
     """``client.messages``; ``with_raw_response`` and ``with_streaming_response`` are the same
@@ -133,6 +148,13 @@ class Messages:
         if self._mode == "parsed":
             return MessageStreamManager(lambda: client._execute(build, "parsed"))
         return client._execute(build, self._mode)
+
+    def resume(self, stream_id: str, *, after: int | None = None) -> MessageStreamManager:
+        """Attach to a resumable stream started elsewhere (another process, a page reload): the
+        events after ``after`` (default: all) with the whole message's snapshot; a break of
+        this connection is resumed too."""
+        client = self._client
+        return MessageStreamManager(lambda: client._execute(lambda: r.resume_request(stream_id, after), "parsed"))
 
     def count_tokens(self, **params: Any) -> MessageTokensCount:
         return self._client._execute(lambda: r.count_tokens_request(params, beta=self._beta), self._mode)

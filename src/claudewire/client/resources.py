@@ -32,6 +32,7 @@ class Request:
     call: Call
     parse: Callable[[bytes, Any], Any] | None = None
     stream: Literal["events", "message"] | None = None
+    after: int = 0  # resume(after=n): events up to n build the snapshot but are not handed on
 
 
 def _beta(params: dict[str, Any], call: Call) -> Call:
@@ -63,6 +64,12 @@ def create_request(params: dict[str, Any], *, stream: bool, timeout: Any, client
 def stream_request(params: dict[str, Any], *, timeout: Any, beta: bool = False) -> Request:
     call = _call("/v1/messages", params, beta=beta, body_stream=True, stream=True, helper=True, timeout=timeout)
     return Request(call, stream="message")
+
+
+def resume_request(stream_id: str, after: int | None) -> Request:
+    """Attach to a resumable stream started elsewhere (another process, a page reload)."""
+    call = Call("GET", f"/v1/messages/streams/{stream_id}", stream=True, headers={"accept": "text/event-stream"})
+    return Request(call, stream="message", after=after or 0)
 
 
 def count_tokens_request(params: dict[str, Any], *, beta: bool = False) -> Request:

@@ -82,6 +82,8 @@ class Store(Protocol):
 
     async def append(self, stream_id: str, frames: list[bytes]) -> None:
         """Add framed events in order (``StoreFull`` when this live stream would pass the bound)."""
+        # A frame's data is one JSON line, so a frame never holds a blank line: joined frames
+        # split back apart on b"\n\n".
 
     async def finish(self, stream_id: str, state: str, tail: bytes | None) -> None:
         """Close the log (ended or cancelled) after ``tail``, a closing error frame stored even
@@ -90,9 +92,10 @@ class Store(Protocol):
     async def lookup(self, stream_id: str, owner: str) -> StreamInfo:
         """The stream's state, or ``StreamNotFound`` / ``StreamExpired`` (also for another owner)."""
 
-    def follow(self, stream_id: str, after: int) -> AsyncIterator[list[bytes]]:
-        """The frames after event ``after``, then live ones until the log closes. Yields an
-        empty list at least once a second while nothing comes (for pings and heartbeats)."""
+    def follow(self, stream_id: str, after: int, wait: float) -> AsyncIterator[list[bytes]]:
+        """The frames after event ``after``, then live ones until the log closes, in batches
+        (a store may hand several frames joined as one bytes). Yields an empty list after each
+        ``wait`` seconds in which nothing came (for pings and heartbeats)."""
 
     async def request_cancel(self, stream_id: str) -> None:
         """Ask the stream's producer, wherever it runs, to stop."""

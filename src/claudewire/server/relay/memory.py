@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from .log import OPEN, StoreFull, StreamExpired, StreamInfo, StreamNotFound
 
 FRAME_OVERHEAD = 64  # what a list slot and a bytes header cost beyond the frame itself
+TAIL_RESERVE = 1024  # kept free for the small closing error a stopped stream still writes
 TOMBSTONES = 100_000  # expired ids remembered, so a late GET hears "expired", not "unknown"
-HEARTBEAT = 1.0
 
 
 @dataclass(slots=True, eq=False)
@@ -40,6 +40,7 @@ class MemoryStore:
         self.resume_ttl = resume_ttl
         self.max_bytes = max_bytes
         self.size = 0  # bytes held by every stream, by the same count as the bound
+        self.peak = 0
         self._streams: dict[str, _Stream] = {}
         self._finished: OrderedDict[str, None] = OrderedDict()  # oldest finish first
         self._gone: OrderedDict[str, str] = OrderedDict()  # expired id -> owner
@@ -48,7 +49,7 @@ class MemoryStore:
 
     async def create(self, stream_id: str, owner: str) -> None:
         self._expire()
-        if self.size + FRAME_OVERHEAD > self.max_bytes and not self._evict(FRAME_OVERHEAD):
+        if not self._room_for(FRAME_OVERHEAD):
             raise StoreFull("live streams fill the store")
         self._streams[stream_id] = _Stream(owner)
         self.size += FRAME_OVERHEAD
@@ -56,21 +57,23 @@ class MemoryStore:
     async def append(self, stream_id: str, frames: list[bytes]) -> None:
         stream = self._streams[stream_id]
         added = sum(map(len, frames)) + FRAME_OVERHEAD * len(frames)
-        if self.size + added > self.max_bytes and not self._evict(added):
+        if not self._room_for(added):
             raise StoreFull("the stream would pass the store's bound")
         stream.frames += frames
         stream.size += added
         self.size += added
+        self.peak = max(self.peak, self.size)
         self._wake(stream)
 
     async def finish(self, stream_id: str, state: str, tail: bytes | None) -> None:
         stream = self._streams.get(stream_id)
         if stream is None or stream.state != OPEN:
             return
-        if tail is not None:
+        if tail is not None:  # within TAIL_RESERVE, so the bound holds
             stream.frames.append(tail)
             stream.size += len(tail) + FRAME_OVERHEAD
             self.size += len(tail) + FRAME_OVERHEAD
+            self.peak = max(self.peak, self.size)
         stream.state = state
         stream.expires_at = time.monotonic() + self.resume_ttl
         self._finished[stream_id] = None
@@ -90,7 +93,7 @@ class MemoryStore:
         stream = self._get(stream_id, owner)
         return StreamInfo(stream.state, len(stream.frames))
 
-    async def follow(self, stream_id: str, after: int) -> AsyncIterator[list[bytes]]:
+    async def follow(self, stream_id: str, after: int, wait: float) -> AsyncIterator[list[bytes]]:
         stream = self._streams[stream_id]
         stream.readers += 1
         try:
@@ -103,9 +106,9 @@ class MemoryStore:
                     continue
                 if stream.state != OPEN:
                     return
-                changed = stream.changed
                 try:
-                    await asyncio.wait_for(changed.wait(), HEARTBEAT)
+                    async with asyncio.timeout(wait):
+                        await stream.changed.wait()
                 except TimeoutError:
                     yield []
         finally:
@@ -161,8 +164,9 @@ class MemoryStore:
                 break
             self._drop(oldest)
 
-    def _evict(self, needed: int) -> bool:
-        """Drop finished streams, oldest first, until ``needed`` more bytes fit."""
-        while self.size + needed > self.max_bytes and self._finished:
+    def _room_for(self, needed: int) -> bool:
+        """Drop finished streams, oldest first, until ``needed`` more bytes fit (with the reserve)."""
+        limit = self.max_bytes - TAIL_RESERVE
+        while self.size + needed > limit and self._finished:
             self._drop(next(iter(self._finished)))
-        return self.size + needed <= self.max_bytes
+        return self.size + needed <= limit

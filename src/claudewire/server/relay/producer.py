@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -23,23 +22,31 @@ from ..faults import CUT
 from .log import CANCELLED, CANCELLED_ERROR, ENDED, Store, StoreFull, StoreUnavailable, error_event, event_frame, ping_frame
 
 log = logging.getLogger("claudewire.server.relay")
+PAUSE_EVERY = 64
 
 
 class _Outbox:
-    """Frames waiting for the store, flushed in batches by one task."""
+    """Frames numbered and waiting for the store, flushed in batches by one task."""
 
     def __init__(self, store: Store, stream_id: str) -> None:
         self.store = store
         self.stream_id = stream_id
+        self.count = 0  # the id of the last event put
         self.frames: list[bytes] = []
         self.ready = asyncio.Event()
+        self.failed = asyncio.Event()
         self.closed = False
         self.failure: BaseException | None = None
         self.task = asyncio.ensure_future(self._flush())
 
-    def put(self, frame: bytes) -> None:
-        self.frames.append(frame)
+    def put(self, event: dict[str, Any]) -> None:
+        self.count += 1
+        self.frames.append(event_frame(self.count, event))
         self.ready.set()
+
+    def put_ping(self) -> None:
+        self.count += 1
+        self.frames.append(ping_frame(self.count))
 
     async def _flush(self) -> None:
         try:
@@ -51,8 +58,9 @@ class _Outbox:
                     await self.store.append(self.stream_id, batch)
                 if self.closed and not self.frames:
                     return
-        except BaseException as exc:  # the producer sees it on its next event
+        except Exception as exc:  # the watcher stops the generation
             self.failure = exc
+            self.failed.set()
 
     async def close(self) -> None:
         self.closed = True
@@ -69,81 +77,81 @@ async def produce(
     request_id: str,
     detach_timeout: float,
 ) -> None:
-    """Generate into the log until the message ends or the producer is stopped."""
+    """Generate into the log until the message ends or the producer is stopped.
+
+    The generation runs as its own task in a tight loop; this one only watches, once per
+    check interval or at once on a cancel or a store failure, and cancels it if need be.
+    """
     cancel = store.cancel_signal(stream_id)
     outbox = _Outbox(store, stream_id)
-    count = 0
-    state = ENDED
-    tail: dict[str, Any] | None = None  # the closing error when the producer is stopped
-
-    def put(event: dict[str, Any]) -> None:
-        nonlocal count
-        count += 1
-        outbox.put(event_frame(count, event))
-
+    generating = asyncio.ensure_future(_generate(first, events, outbox, request_id))
+    watched = (generating, asyncio.ensure_future(cancel.wait()), asyncio.ensure_future(outbox.failed.wait()))
     check_every = min(1.0, max(0.05, detach_timeout / 4))
-    next_check = time.monotonic() + check_every
-    pending: asyncio.Future[dict[str, Any]] | None = None
-    cancelled = asyncio.ensure_future(cancel.wait())
+    state, tail = ENDED, None
     try:
-        put(first)
-        pinged = False
         while True:
-            if outbox.failure is not None:
-                raise outbox.failure
-            if pending is None:
-                pending = asyncio.ensure_future(events.__anext__())
-            await asyncio.wait((pending, cancelled), timeout=check_every, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait(watched, timeout=check_every, return_when=asyncio.FIRST_COMPLETED)
+            if generating.done():
+                tail = generating.result()
+                break
             if cancel.is_set():
-                state, tail = CANCELLED, error_event(CANCELLED_ERROR, "The stream was cancelled.", request_id)
-                break
-            if time.monotonic() >= next_check:
-                next_check = time.monotonic() + check_every
-                if await store.idle_for(stream_id) >= detach_timeout:
-                    message = f"The stream was cancelled: no reader for {detach_timeout:g} s (--detach-timeout)."
-                    state, tail = CANCELLED, error_event(CANCELLED_ERROR, message, request_id)
-                    break
-            if not pending.done():
+                reason = "The stream was cancelled."
+            elif outbox.failure is not None:
+                reason = ""
+            elif await store.idle_for(stream_id) >= detach_timeout:
+                reason = f"The stream was cancelled: no reader for {detach_timeout:g} s (--detach-timeout)."
+            else:
                 continue
-            future, pending = pending, None
-            try:
-                event = future.result()
-            except StopAsyncIteration:
-                break
+            generating.cancel()
+            await asyncio.gather(generating, return_exceptions=True)  # the backend has stopped when this returns
+            if reason:
+                state, tail = CANCELLED, error_event(CANCELLED_ERROR, reason, request_id)
+            break
+    except StoreUnavailable as exc:
+        log.error("stream %s: the store went away: %s", stream_id, exc)
+    finally:
+        for task in watched:
+            task.cancel()
+        await asyncio.gather(*watched, return_exceptions=True)
+        await outbox.close()
+        if isinstance(outbox.failure, StoreFull):
+            tail = error_event("api_error", "The stream outgrew the relay's store (--store-max-bytes); generation stopped.", request_id)
+        await _close_log(store, stream_id, outbox.count, tail, state)
+
+
+async def _generate(first: dict[str, Any], events: AsyncIterator[dict[str, Any]], outbox: _Outbox, request_id: str) -> dict[str, Any] | None:
+    """Every event of the backend into the outbox; returns the closing error, if any."""
+    try:
+        outbox.put(first)
+        pinged = False
+        since_pause = 0
+        async for event in events:
             if event is CUT:  # a fault for connections; the generation itself goes on
                 continue
             if event["type"] == "error":
                 event.setdefault("request_id", request_id)
-            put(event)
-            if event["type"] == "error":
-                break
+                outbox.put(event)
+                return None
+            outbox.put(event)
             if not pinged and event["type"] == "content_block_start":
                 pinged = True
-                count += 1
-                outbox.put(ping_frame(count))
+                outbox.put_ping()
+            since_pause += 1
+            if since_pause == PAUSE_EVERY:  # a backend that never awaits must still let readers run
+                since_pause = 0
+                await asyncio.sleep(0)
+        return None
     except APIErrorResponse as exc:
-        tail = exc.body(request_id)
-    except StoreFull:
-        tail = error_event("api_error", "The stream outgrew the relay's store (--store-max-bytes); generation stopped.", request_id)
-    except StoreUnavailable as exc:
-        log.error("stream %s: the store went away: %s", stream_id, exc)
+        return exc.body(request_id)
     except Exception:
-        log.exception("stream %s failed", stream_id)
-        tail = error_event("api_error", "Internal server error", request_id)
+        log.exception("stream generation failed")
+        return error_event("api_error", "Internal server error", request_id)
     finally:
-        cancelled.cancel()
-        if pending is not None:
-            pending.cancel()
-            await asyncio.gather(pending, return_exceptions=True)
         await events.aclose()  # type: ignore[attr-defined]
-        await outbox.close()
-        await _close_log(store, stream_id, count, tail, state, outbox.failure)
 
 
-async def _close_log(store: Store, stream_id: str, count: int, tail: dict[str, Any] | None, state: str, failure: Any) -> None:
+async def _close_log(store: Store, stream_id: str, count: int, tail: dict[str, Any] | None, state: str) -> None:
     """End the log, with the closing error if there is one (stored past the bound: it is small)."""
-    if tail is None and isinstance(failure, StoreFull):
-        tail = error_event("api_error", "The stream outgrew the relay's store (--store-max-bytes); generation stopped.", "")
     try:
         await store.finish(stream_id, state, None if tail is None else event_frame(count + 1, tail))
     except StoreUnavailable as exc:

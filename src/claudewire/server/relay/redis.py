@@ -2,9 +2,11 @@
 
 Keys, for stream ``S`` (hash-tagged, so they live on one cluster slot)::
 
-    claudewire:{S}:log     XADD per event, entry id 0-n for event n; entry 1-0 closes the log
-    claudewire:{S}:meta    owner digest, state, cancel flag
-    claudewire:{S}:reader  set by every reader at least once a second (PX 3 s): "someone reads"
+    claudewire:{S}:log     XADD per batch of events: entry id 0-n for a batch ending with event n,
+                           its frames joined in field f, its first event number in field n;
+                           entry 1-0 closes the log
+    claudewire:{S}:meta    owner digest, state, events stored, cancel flag
+    claudewire:{S}:reader  set by every reader at least once a second (PX 2.5 s): "someone reads"
     claudewire:{S}:gone    the owner digest, kept a day after expiry: "expired", not "unknown"
 
 Readers block in XREAD (at most 1 s at a time). While open, the log and its meta live on a
@@ -32,7 +34,7 @@ from .log import OPEN, StoreFull, StoreUnavailable, StreamExpired, StreamInfo, S
 log = logging.getLogger("claudewire.server.relay")
 CHANNEL = "claudewire:cancel"
 BLOCK_MS = 1000
-READER_MS = 3000
+READER_MS = 2500  # readers renew it at least once a second
 LEASE_MS = 30_000
 TOMBSTONE_S = 86_400
 END_ID = "1-0"
@@ -84,10 +86,11 @@ class RedisStore:
 
     async def append(self, stream_id: str, frames: list[bytes]) -> None:
         logk, meta, _, _ = _keys(stream_id)
+        last = _event_number(frames[-1])
         with _guard():
             async with self.redis.pipeline(transaction=False) as pipe:
-                for frame in frames:
-                    pipe.xadd(logk, {"f": frame}, id=f"0-{_event_number(frame)}")
+                pipe.xadd(logk, {"f": b"".join(frames), "n": _event_number(frames[0])}, id=f"0-{last}")
+                pipe.hset(meta, "events", last)
                 pipe.pexpire(logk, LEASE_MS)
                 await pipe.execute()
 
@@ -99,7 +102,9 @@ class RedisStore:
         with _guard():
             async with self.redis.pipeline(transaction=False) as pipe:
                 if tail is not None:
-                    pipe.xadd(logk, {"f": tail}, id=f"0-{_event_number(tail)}")
+                    number = _event_number(tail)
+                    pipe.xadd(logk, {"f": tail, "n": number}, id=f"0-{number}")
+                    pipe.hset(meta, "events", number)
                 pipe.xadd(logk, {"end": state}, id=END_ID)
                 pipe.hset(meta, "state", state)
                 pipe.pexpire(logk, self.resume_ttl_ms)
@@ -134,42 +139,49 @@ class RedisStore:
         logk, meta, _, gone = _keys(stream_id)
         with _guard():
             async with self.redis.pipeline(transaction=False) as pipe:
-                pipe.hmget(meta, "owner", "state")
-                pipe.xlen(logk)
+                pipe.hmget(meta, "owner", "state", "events")
                 pipe.get(gone)
-                (stored_owner, state), length, gone_owner = await pipe.execute()
+                (stored_owner, state, events), gone_owner = await pipe.execute()
         if stored_owner is None or stored_owner.decode() != owner:
             if stored_owner is None and gone_owner is not None and gone_owner.decode() == owner:
                 raise StreamExpired(stream_id)
             raise StreamNotFound(stream_id)
         state = state.decode() if state else OPEN
-        return StreamInfo(state, length - (state != OPEN))
+        return StreamInfo(state, int(events or 0))
 
-    async def follow(self, stream_id: str, after: int) -> AsyncIterator[list[bytes]]:
+    async def follow(self, stream_id: str, after: int, wait: float) -> AsyncIterator[list[bytes]]:
         logk, meta, reader, _ = _keys(stream_id)
         last = f"0-{after}"
-        while True:
-            with _guard():
-                async with self.redis.pipeline(transaction=False) as pipe:
-                    pipe.set(reader, 1, px=READER_MS)
-                    pipe.xread({logk: last}, count=10_000, block=BLOCK_MS)
-                    _, answer = await pipe.execute()
-            if not answer:
+        try:
+            while True:
                 with _guard():
-                    alive = await self.redis.exists(meta)
-                if not alive:
-                    raise StoreUnavailable("the stream's log is gone from Redis (its producer stopped renewing it)")
-                yield []
-                continue
-            frames = []
-            for entry_id, fields in answer[0][1]:
-                if b"end" in fields:
-                    if frames:
-                        yield frames
-                    return
-                frames.append(fields[b"f"])
-                last = entry_id
-            yield frames
+                    async with self.redis.pipeline(transaction=False) as pipe:
+                        pipe.set(reader, 1, px=READER_MS)
+                        pipe.xread({logk: last}, count=10_000, block=max(1, int(wait * 1000)))
+                        _, answer = await pipe.execute()
+                if not answer:
+                    with _guard():
+                        alive = await self.redis.exists(meta)
+                    if not alive:
+                        raise StoreUnavailable("the stream's log is gone from Redis (its producer stopped renewing it)")
+                    yield []
+                    continue
+                frames = []
+                for entry_id, fields in answer[0][1]:
+                    if b"end" in fields:
+                        if frames:
+                            yield frames
+                        return
+                    joined, first = fields[b"f"], int(fields[b"n"])
+                    if first <= after:  # a batch that straddles where this reader starts
+                        joined = b"\n\n".join(joined.split(b"\n\n")[after - first + 1 :])
+                    if joined:
+                        frames.append(joined)
+                    last = entry_id
+                yield frames
+        finally:  # a departed reader counts as gone at once (any other one renews the key within 1 s)
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.redis.delete(reader), 1.0)
 
     async def request_cancel(self, stream_id: str) -> None:
         _, meta, _, _ = _keys(stream_id)

@@ -113,7 +113,8 @@ class Relay:
         deltas = 0
         last_sent = time.monotonic()
         try:
-            async with contextlib.aclosing(self.store.follow(stream_id, after)) as batches:
+            wait = min(1.0, self.ping_interval)  # also how often a reader tells the producer it is there
+            async with contextlib.aclosing(self.store.follow(stream_id, after, wait)) as batches:
                 async for batch in batches:
                     if not batch:
                         if time.monotonic() - last_sent >= self.ping_interval:
@@ -121,11 +122,12 @@ class Relay:
                             yield PING
                         continue
                     if cut_after is not None:
-                        for i, piece in enumerate(batch):
+                        pieces = [piece + b"\n\n" for piece in b"".join(batch).split(b"\n\n")[:-1]]
+                        for i, piece in enumerate(pieces):
                             if is_delta(piece):
                                 if deltas == cut_after:
                                     if i:
-                                        yield b"".join(batch[:i])
+                                        yield b"".join(pieces[:i])
                                     return
                                 deltas += 1
                     last_sent = time.monotonic()

@@ -11,8 +11,8 @@ written to a temporary folder). Each front runs one process (one nginx worker).
    events/s as the client reads them (median over the rounds).
 2. Added delay: a paced upstream (``timestamps``, below) writes each event's
    CLOCK_MONOTONIC send time into it; the client subtracts it from the arrival time.
-   50 concurrent streams of 100 events, 10 ms apart; p50 and p99 per path, and what the
-   front adds on top of direct.
+   One paced stream of 300 events, 10 ms apart, per path per round (``--paced-streams N``
+   runs N at once); p50 and p99 per path, and what the front adds on top of direct.
 The clients are raw asyncio sockets, so they cost as little as possible.
 """
 
@@ -32,7 +32,7 @@ from pathlib import Path
 
 from server_scripted import one_stream  # noqa: E402  (bench/ is the script's folder)
 
-PACED_STREAMS, PACED_EVENTS, PACE = 50, 100, 0.010
+PACED_STREAMS, PACED_EVENTS, PACE = 1, 300, 0.010
 
 
 def free_port() -> int:
@@ -223,4 +223,6 @@ async def main(rounds: int) -> None:
 
 if __name__ == "__main__":
     n = int(sys.argv[sys.argv.index("--rounds") + 1]) if "--rounds" in sys.argv else 5
+    if "--paced-streams" in sys.argv:
+        PACED_STREAMS = int(sys.argv[sys.argv.index("--paced-streams") + 1])
     asyncio.run(main(n))

@@ -14,6 +14,8 @@ server's business and do not go upstream.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -104,12 +106,13 @@ class PassThroughResponse:
         await send({"type": "http.response.start", "status": self.reply.status, "headers": self.headers})
         aligner = EventAligner() if self.event_stream else None
         try:
-            async for chunk in self.reply.chunks:
-                if aligner is not None:
-                    chunk = aligner.feed(chunk)
-                    if not chunk:
-                        continue
-                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            async with contextlib.aclosing(arrived(self.reply.chunks)) as chunks:
+                async for chunk in chunks:
+                    if aligner is not None:
+                        chunk = aligner.feed(chunk)
+                        if not chunk:
+                            continue
+                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
         except UpstreamBroke as exc:
             if aligner is None:
                 raise  # a plain body cannot carry an error: the client sees it cut
@@ -118,6 +121,48 @@ class PassThroughResponse:
             if aligner is not None and aligner.pending:  # an unterminated last event, forwarded as it came
                 await send({"type": "http.response.body", "body": aligner.flush(), "more_body": True})
         await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+_END = object()
+
+
+async def arrived(chunks: AsyncIterator[bytes], depth: int = 256) -> AsyncIterator[bytes]:
+    """Everything that has arrived since the last send, joined into one chunk.
+
+    A reader task keeps taking chunks from the upstream while the previous send is under
+    way (at most ``depth`` ahead: beyond that, back-pressure reaches the upstream). A
+    lone event still goes out alone and at once; a burst goes out in one send, which
+    is what keeps a Python proxy up with a fast upstream.
+    """
+    queue: asyncio.Queue[Any] = asyncio.Queue(depth)
+
+    async def read() -> None:
+        try:
+            async for chunk in chunks:
+                await queue.put(chunk)
+        except Exception as exc:  # noqa: BLE001  (handed to the reader of the queue)
+            await queue.put(exc)
+        else:
+            await queue.put(_END)
+
+    reader = asyncio.ensure_future(read())
+    try:
+        while True:
+            pieces = [await queue.get()]
+            while pieces[-1] is not _END and not isinstance(pieces[-1], Exception) and not queue.empty():
+                pieces.append(queue.get_nowait())
+            last = pieces[-1]
+            if last is _END or isinstance(last, Exception):
+                pieces.pop()
+            if pieces:
+                yield b"".join(pieces) if len(pieces) > 1 else pieces[0]
+            if last is _END:
+                return
+            if isinstance(last, Exception):
+                raise last
+    finally:
+        reader.cancel()
+        await asyncio.gather(reader, return_exceptions=True)
 
 
 def _broken(exc: UpstreamBroke, request_id: str) -> bytes:

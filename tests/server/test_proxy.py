@@ -212,3 +212,37 @@ def test_resumable_streams_through_the_proxy(proxy, spy) -> None:
     assert resume_after_a_cut(proxy) == SENTENCE
     assert len(spy.spy.seen) - before == 1  # the relay resumed from its log: the upstream was asked once
     assert "x-claudewire-resumable" not in spy.spy.seen[-1].headers  # the proxy's own business
+
+
+def test_serve_command_line(spy, tmp_path) -> None:
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    def serve(*args: str, **env: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "claudewire.cli", "serve", *args], capture_output=True, text=True, timeout=60,
+                              env={**os.environ, **env})
+
+    for args, says in ((["--backend", "scripted", "--record", str(tmp_path)], "go with --backend proxy"),
+                       (["--backend", "proxy", "--forward-client-key", "--api-key", "x"], "cannot also require --api-key"),
+                       (["--backend", "replay"], "needs --cassettes DIR"),
+                       (["--backend", "replay", "--cassettes", str(tmp_path / "none")], "no cassette folder at")):
+        done = serve(*args, "--port", "0")
+        assert done.returncode == 2 and says in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if k != "ANTHROPIC_API_KEY"}
+    process = subprocess.Popen([sys.executable, "-m", "claudewire.cli", "serve", "--backend", "proxy", "--upstream", spy.base_url,
+                                "--port", str(port), "--record", str(tmp_path)], stderr=subprocess.PIPE, text=True,
+                               env={**env, "CLAUDEWIRE_UPSTREAM_API_KEY": UPSTREAM_KEY})
+    try:
+        assert "serving" in process.stderr.readline()
+        proxy = type("Proxy", (), {"base_url": f"http://127.0.0.1:{port}"})
+        assert post(proxy, body()).status_code == 200 and spy.spy.seen[-1].headers["x-api-key"] == UPSTREAM_KEY
+    finally:
+        process.terminate()
+        _, err = process.communicate(timeout=10)
+    assert UPSTREAM_KEY not in err and all(UPSTREAM_KEY not in p.read_text() for p in tmp_path.iterdir())
+    assert len(list(tmp_path.iterdir())) == 1

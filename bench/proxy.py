@@ -171,6 +171,19 @@ async def paced_latencies(port: int) -> list[float]:
     return [x for r in results for x in r]
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of these processes so far (Linux /proc)."""
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def children(pid: int) -> list[int]:
+    return [int(c) for t in Path(f"/proc/{pid}/task").iterdir() for c in (t / "children").read_text().split()]
+
+
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(len(ordered) * q))]
@@ -190,6 +203,8 @@ async def main(rounds: int) -> None:
     front, nginx_ports = nginx({"scripted": scripted_port, "stamps": stamps_port}, folder)
     paths = {"direct": (scripted_port, stamps_port), "claudewire proxy": (proxy_port, paced_proxy_port),
              "nginx": (nginx_ports["scripted"], nginx_ports["stamps"])}
+    fronts = {"direct": [], "claudewire proxy": [proxy.pid], "nginx": children(front.pid)}
+    cpu: dict[str, list[float]] = {name: [] for name in paths}
     big = " ".join(f"w{i}" for i in range(20_000))
     rates: dict[str, list[float]] = {name: [] for name in paths}
     delays: dict[str, list[float]] = {name: [] for name in paths}
@@ -199,7 +214,9 @@ async def main(rounds: int) -> None:
             await paced_latencies(paced_port)
         for _ in range(rounds):
             for name, (port, paced_port) in paths.items():
+                used = cpu_seconds(fronts[name])
                 _, elapsed, events = await one_stream(port, big, {})
+                cpu[name].append((cpu_seconds(fronts[name]) - used) / events)
                 rates[name].append(events / elapsed)
                 delays[name] += await paced_latencies(paced_port)
     finally:
@@ -212,13 +229,13 @@ async def main(rounds: int) -> None:
     base50, base99 = pct(delays["direct"], 0.5), pct(delays["direct"], 0.99)
     print(f"{rounds} rounds, alternating; one 20,000-delta stream per path per round; "
           f"{PACED_STREAMS} paced streams x {PACED_EVENTS} events per path per round\n")
-    print("| path | events/s (median) | x direct | per-event latency p50 | p99 | added p50 | added p99 |")
-    print("|---|---|---|---|---|---|---|")
+    print("| path | events/s (median) | x direct | front's CPU per event | per-event latency p50 | p99 | added p50 | added p99 |")
+    print("|---|---|---|---|---|---|---|---|")
     for name in paths:
         rate = statistics.median(rates[name])
         p50, p99 = pct(delays[name], 0.5), pct(delays[name], 0.99)
         added = "" if name == "direct" else f"{(p50 - base50) * 1000:+.2f} ms | {(p99 - base99) * 1000:+.2f} ms"
-        print(f"| {name} | {rate:,.0f} | {rate / direct_rate:.2f} | {p50 * 1000:.2f} ms | {p99 * 1000:.2f} ms | {added or '- | -'} |")
+        print(f"| {name} | {rate:,.0f} | {rate / direct_rate:.2f} | {statistics.median(cpu[name]) * 1e6:.1f} µs | {p50 * 1000:.2f} ms | {p99 * 1000:.2f} ms | {added or '- | -'} |")
 
 
 if __name__ == "__main__":

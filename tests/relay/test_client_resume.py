@@ -172,5 +172,6 @@ def test_chat_says_reconnecting_and_prints_the_whole_reply(relay_server) -> None
     env = {**os.environ, "ANTHROPIC_API_KEY": "key-A", "ANTHROPIC_BASE_URL": relay_server.base_url,
            "ANTHROPIC_CUSTOM_HEADERS": "\n".join(f"{k}: {v}" for k, v in cut(3).items())}
     done = subprocess.run([sys.executable, "-m", "claudewire.cli", "chat", TEXT], env=env, capture_output=True, text=True, timeout=60)
-    assert done.returncode == 0 and done.stdout.startswith(TEXT + "\n---\nStop reason: end_turn")
+    assert done.returncode == 0 and done.stdout == TEXT + "\n"  # the reply only, once, however the stream was cut
+    assert "end_turn" in done.stderr
     assert done.stderr.count("reconnecting…") == 1

@@ -56,8 +56,30 @@ def add_parser(commands: Any) -> None:
     parser.add_argument("--log-level", default="info", choices=LOG_LEVELS, help="info shows one access-log line per request")
     parser.add_argument("--log-format", default="text", choices=("text", "json"), help="access-log format")
     add_relay_arguments(parser)
+    add_limit_options(parser)
     proxy_options.add_arguments(parser)
     parser.set_defaults(run=run)
+
+
+def add_limit_options(parser: argparse.ArgumentParser) -> None:
+    """What one client may cost the server (README, "Limits")."""
+    from ..server import defaults
+
+    group = parser.add_argument_group("limits")
+    group.add_argument("--header-timeout", type=positive_float, default=defaults.HEADER_TIMEOUT, metavar="SECONDS",
+                       help="close a connection whose request headers take longer")
+    group.add_argument("--body-timeout", type=positive_float, default=defaults.BODY_TIMEOUT, metavar="SECONDS",
+                       help="answer 408 when a request body takes longer")
+    group.add_argument("--limit-concurrency", type=int, default=defaults.LIMIT_CONCURRENCY, metavar="N",
+                       help="answer 529 beyond N connections or requests at once (0: no limit)")
+    group.add_argument("--max-body-bytes", type=at_least_one, default=defaults.MAX_BODY_BYTES, metavar="BYTES",
+                       help="answer 413 beyond this body size (the API's 32 MiB)")
+
+
+def limit_options(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(uvicorn settings, app Limits fields) from the command line."""
+    server = {"header_timeout": args.header_timeout, "limit_concurrency": args.limit_concurrency or None}
+    return server, {"body_timeout": args.body_timeout, "max_body_bytes": args.max_body_bytes}
 
 
 def run(args: argparse.Namespace) -> int:
@@ -91,15 +113,20 @@ def serve(args: argparse.Namespace) -> int:
     if args.workers > 1 and args.store == "memory":
         raise StartupError("--workers > 1 needs a shared stream store: the memory store lives in one process; "
                            "use --store redis://host:port/db (pip install 'claudewire[redis]') or one worker", 2)
+    from ..server.connections import raise_fd_limit
+    from ..server.limits import Limits
+
+    raise_fd_limit()  # before any socket: each connection holds a descriptor
     sock = listen(args.host, args.port)
+    server_limits, app_limits = limit_options(args)
     if args.workers > 1:
-        return serve_workers(args, sock, api_key, backend_options, options)
+        return serve_workers(args, sock, api_key, backend_options, {**options, "limits": app_limits}, server_limits)
     backend = load(args.backend, backend_options)
     from ..server.app import create_app
 
-    app = create_app(backend, api_key=api_key, **options)
+    app = create_app(backend, api_key=api_key, limits=Limits(**app_limits), **options)
     announce = f"claudewire: serving {backend.model.id} ({args.backend}) on {url_of(sock)}"
-    server = announcing_server(app, announce, log_level=args.log_level)
+    server = announcing_server(app, announce, log_level=args.log_level, **server_limits)
     server.run(sockets=[sock])
     return 0
 
@@ -175,8 +202,10 @@ def uvicorn_level(level: str) -> str:
     return level if level in ("debug", "error", "critical") else "warning"
 
 
-def announcing_server(app: Any, announce: str, *, log_level: str) -> Any:
+def announcing_server(app: Any, announce: str, *, log_level: str, **limits: Any) -> Any:
     import uvicorn
+
+    from ..server.run import make_config
 
     class AnnouncingServer(uvicorn.Server):
         async def startup(self, sockets: Any = None) -> None:
@@ -184,12 +213,12 @@ def announcing_server(app: Any, announce: str, *, log_level: str) -> Any:
             if self.started and not self.should_exit:
                 print(announce, file=sys.stderr, flush=True)
 
-    config = uvicorn.Config(app, log_level=uvicorn_level(log_level), access_log=False, timeout_graceful_shutdown=3)
+    config = make_config(app, log_level=uvicorn_level(log_level), access_log=False, timeout_graceful_shutdown=3, **limits)
     return AnnouncingServer(config)
 
 
 def serve_workers(args: argparse.Namespace, sock: socket.socket, api_key: str | None, backend_options: dict[str, Any],
-                  options: dict[str, Any]) -> int:
+                  options: dict[str, Any], limits: dict[str, Any]) -> int:
     """Several processes on one listening socket; each builds its app through ``server.factory``."""
     import uvicorn
     from uvicorn.supervisors import Multiprocess
@@ -204,8 +233,10 @@ def serve_workers(args: argparse.Namespace, sock: socket.socket, api_key: str | 
     os.environ[ENV] = json.dumps({"backend": args.backend, "backend_options": backend_options, "log_level": args.log_level, **options})
     if api_key:
         os.environ[KEY_ENV] = api_key
-    config = uvicorn.Config("claudewire.server.factory:app_from_env", factory=True, workers=args.workers,
-                            log_level=uvicorn_level(args.log_level), access_log=False, timeout_graceful_shutdown=3)
+    from ..server.run import make_config
+
+    config = make_config("claudewire.server.factory:app_from_env", factory=True, workers=args.workers,
+                         log_level=uvicorn_level(args.log_level), access_log=False, timeout_graceful_shutdown=3, **limits)
     print(f"claudewire: serving {args.backend} with {args.workers} workers on {url_of(sock)}", file=sys.stderr, flush=True)
     try:
         supervisor = Multiprocess(config, sockets=[sock])

@@ -204,16 +204,16 @@ class AsyncModels:
         self._client = client
 
     async def retrieve(self, model_id: str) -> ModelInfo:
-        content, _ = await self._client._request(r.model_retrieve_call(model_id))
-        return r.parse_model(content)
+        content, response = await self._client._request(r.model_retrieve_call(model_id))
+        return r.parse_model(content, response)
 
     def list(self, *, limit: Any = NOT_GIVEN, after_id: Any = NOT_GIVEN, before_id: Any = NOT_GIVEN) -> AsyncPaginator:
         """``await`` it for the first page, or ``async for`` over every model on every page."""
         return AsyncPaginator(self, limit, after_id, before_id)
 
     async def _page(self, limit: Any, after_id: Any, before_id: Any) -> AsyncPage:
-        content, _ = await self._client._request(r.models_list_call(limit, after_id, before_id))
-        return AsyncPage(content, before_id, lambda cursor: self._page(limit, **cursor))
+        content, response = await self._client._request(r.models_list_call(limit, after_id, before_id))
+        return AsyncPage(content, response, {"after_id": after_id, "before_id": before_id}, lambda cursor: self._page(limit, **cursor))
 
 
 class AsyncPage(r.Page[ModelInfo]):

@@ -172,15 +172,15 @@ class Models:
         self._client = client
 
     def retrieve(self, model_id: str) -> ModelInfo:
-        content, _ = self._client._request(r.model_retrieve_call(model_id))
-        return r.parse_model(content)
+        content, response = self._client._request(r.model_retrieve_call(model_id))
+        return r.parse_model(content, response)
 
     def list(self, *, limit: Any = NOT_GIVEN, after_id: Any = NOT_GIVEN, before_id: Any = NOT_GIVEN) -> SyncPage:
         return self._page(limit, after_id, before_id)
 
     def _page(self, limit: Any, after_id: Any, before_id: Any) -> SyncPage:
-        content, _ = self._client._request(r.models_list_call(limit, after_id, before_id))
-        return SyncPage(content, before_id, lambda cursor: self._page(limit, **cursor))
+        content, response = self._client._request(r.models_list_call(limit, after_id, before_id))
+        return SyncPage(content, response, {"after_id": after_id, "before_id": before_id}, lambda cursor: self._page(limit, **cursor))
 
 
 class SyncPage(r.Page[ModelInfo]):

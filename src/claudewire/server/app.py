@@ -28,6 +28,7 @@ from . import ids
 from .catalogue import Catalogue
 from .errors import APIErrorResponse, invalid
 from .faults import CUT, FaultPlan, inject, raise_before_stream
+from .limits import Limits, validated
 from .observability import Observer
 from .proxy.respond import forward as forward_to_upstream
 from .relay import Relay, routes as relay_routes
@@ -35,15 +36,16 @@ from .streaming import EventStreamResponse, sse_body, unless_disconnected
 from .validation import validate_count, validate_create
 
 log = logging.getLogger("claudewire.server")
-MAX_BODY_BYTES = 32 * 1024 * 1024
 _encode = msgspec.json.Encoder().encode
 
 
 class ServerConfig:
     def __init__(
-        self, backend: Any, *, api_key: str | None = None, ping_interval: float = 10.0, faults: bool = False, relay: Any = None
+        self, backend: Any, *, api_key: str | None = None, ping_interval: float = 10.0, faults: bool = False, relay: Any = None,
+        limits: Limits | None = None,
     ) -> None:
         self.backend = backend
+        self.limits = limits or Limits()
         self.api_key = api_key.encode() if api_key else None
         self.ping_interval = ping_interval
         self.faults = FaultPlan() if faults else None
@@ -77,20 +79,6 @@ def _check_headers(config: ServerConfig, request: Request) -> None:
         raise invalid("anthropic-version: header is required")
 
 
-async def _read_body(request: Request) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise APIErrorResponse(413, "Request exceeds the maximum allowed number of bytes.")
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise APIErrorResponse(413, "Request exceeds the maximum allowed number of bytes.")
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
 def endpoint(handler: Any) -> Any:
     """Request id, header checks and the API's error format around a route handler."""
 
@@ -111,7 +99,7 @@ def endpoint(handler: Any) -> Any:
 
 
 async def create_message(request: Request, config: ServerConfig, request_id: str) -> Any:
-    params = validate_create(await _read_body(request), config.catalogue)
+    params = await validated(request, config.limits, validate_create, config.catalogue)
     fault, delay = config.faults.select(request.headers) if config.faults else (None, 0.0)
     raise_before_stream(fault)
     resumable = params.stream and relay_routes.wants_resume(request)
@@ -165,14 +153,14 @@ async def _collect(first: dict[str, Any], events: Any) -> dict[str, Any]:
 
 
 async def count_tokens(request: Request, config: ServerConfig, request_id: str) -> Response:
-    params = validate_count(await _read_body(request), config.catalogue)
+    params = await validated(request, config.limits, validate_count, config.catalogue)
     return json_response(200, {"input_tokens": await config.backend.count_tokens(params)}, request_id)
 
 
 async def list_models(request: Request, config: ServerConfig, request_id: str) -> Response:
     query = request.query_params
     raw_limit = query.get("limit", "20")
-    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= 1000:
+    if not (raw_limit.isascii() and raw_limit.isdigit()) or not 1 <= int(raw_limit) <= 1000:
         raise invalid("limit: Input should be greater than or equal to 1 and less than or equal to 1000")
     page = config.catalogue.page(int(raw_limit), query.get("after_id"), query.get("before_id"))
     return json_response(200, page, request_id)

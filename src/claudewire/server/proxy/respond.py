@@ -25,6 +25,7 @@ from starlette.requests import Request
 from ...protocol.sse import SSEDecoder
 from ..errors import APIErrorResponse
 from ..faults import inject, raise_before_stream
+from ..limits import read_body
 from ..relay.routes import RESUMABLE_HEADER, wants_resume
 from ..streaming import EventStreamResponse, error_frame, sse_body, unless_disconnected
 from .exchange import Call, Reply, UpstreamBroke
@@ -38,14 +39,12 @@ _decode = msgspec.json.Decoder().decode
 
 async def forward(request: Request, config: Any, request_id: str) -> Any:
     """The handler of every API route when the backend is a pass-through one."""
-    from ..app import _read_body
-
     fault, delay = config.faults.select(request.headers) if config.faults else (None, 0.0)
     raise_before_stream(fault)
     ours = OURS | FAULT_HEADERS if config.faults is not None else OURS  # what this server acts on is not the upstream's business
     headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw if k.decode("latin-1").lower() not in ours]
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    reply = await config.backend.forward(Call(request.method, target, headers, await _read_body(request)))
+    reply = await config.backend.forward(Call(request.method, target, headers, bytes(await read_body(request, config.limits))))
     resumable = reply.status == 200 and reply.is_event_stream and wants_resume(request)
     cut_after = None
     if resumable and fault is not None and fault.kind == "disconnect_after":

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import errno
+import gc
 import json
 import os
 import socket
@@ -127,6 +128,7 @@ def serve(args: argparse.Namespace) -> int:
     app = create_app(backend, api_key=api_key, limits=Limits(**app_limits), **options)
     announce = f"claudewire: serving {backend.model.id} ({args.backend}) on {url_of(sock)}"
     server = announcing_server(app, announce, log_level=args.log_level, **server_limits)
+    gc.freeze()  # the start-up heap never becomes garbage: full collections skip it (shorter pauses mid-stream)
     server.run(sockets=[sock])
     return 0
 

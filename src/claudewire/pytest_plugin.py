@@ -93,7 +93,10 @@ def _start(config: pytest.Config, folder: Path, stack: ExitStack) -> CassetteSer
         from .server.proxy.backend import ProxyBackend
         from .server.proxy.options import DEFAULT_UPSTREAM
 
-        backend: Any = ProxyBackend(upstream=config.getoption("--claudewire-upstream") or DEFAULT_UPSTREAM, record=folder)
+        upstream = config.getoption("--claudewire-upstream") or DEFAULT_UPSTREAM
+        backend: Any = ProxyBackend(upstream=upstream, record=folder)
+        if backend.api_key is None and upstream == DEFAULT_UPSTREAM:
+            raise pytest.UsageError("recording from the API needs a key in CLAUDEWIRE_UPSTREAM_API_KEY or ANTHROPIC_API_KEY")
     else:
         from .server.cassettes.replay import ReplayBackend
 

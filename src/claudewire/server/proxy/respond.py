@@ -125,7 +125,7 @@ class PassThroughResponse:
 _END = object()
 
 
-async def arrived(chunks: AsyncIterator[bytes], depth: int = 256) -> AsyncIterator[bytes]:
+async def arrived(chunks: AsyncIterator[bytes], depth: int = 32) -> AsyncIterator[bytes]:
     """Everything that has arrived since the last send, joined into one chunk.
 
     A reader task keeps taking chunks from the upstream while the previous send is under

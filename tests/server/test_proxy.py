@@ -78,6 +78,7 @@ def test_sdk_sees_the_upstream_through_the_proxy(proxy, spy) -> None:
     assert client.models.retrieve("claude-haiku-4-5").max_tokens == 64_000
     assert client.messages.count_tokens(model="claude-sonnet-4-6", messages=[{"role": "user", "content": "a b c"}]).input_tokens == 3
     assert [s.path for s in spy.spy.seen[-4:]] == ["/v1/messages", "/v1/models", "/v1/models/claude-haiku-4-5", "/v1/messages/count_tokens"]
+    assert len({s.client for s in spy.spy.seen[-3:]}) == 1  # one kept-alive connection to the upstream
     with pytest.raises(anthropic.NotFoundError) as info:  # the upstream's own 404, body and all
         client.models.retrieve("claude-nonexistent")
     assert info.value.body["error"] == {"type": "not_found_error", "message": "model: claude-nonexistent"}
@@ -246,3 +247,48 @@ def test_serve_command_line(spy, tmp_path) -> None:
         _, err = process.communicate(timeout=10)
     assert UPSTREAM_KEY not in err and all(UPSTREAM_KEY not in p.read_text() for p in tmp_path.iterdir())
     assert len(list(tmp_path.iterdir())) == 1
+
+
+def test_http2_to_a_tls_upstream_that_offers_it(tmp_path, monkeypatch) -> None:
+    """hypercorn offers h2 over TLS (ALPN); the proxy takes it, and its requests share one connection."""
+    import asyncio
+    import socket
+    import subprocess
+    import threading
+
+    from hypercorn.asyncio import serve
+    from hypercorn.config import Config
+
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert), "-days", "1",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"], check=True, capture_output=True)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    config = Config()
+    config.bind, config.certfile, config.keyfile, config.loglevel = [f"127.0.0.1:{port}"], str(cert), str(key), "WARNING"
+    app = SpyApp(create_app(ScriptedBackend()))
+    stop = threading.Event()
+
+    async def run() -> None:
+        await serve(app, config, shutdown_trigger=lambda: asyncio.get_running_loop().run_in_executor(None, stop.wait))
+
+    thread = threading.Thread(target=asyncio.run, args=(run(),), daemon=True)
+    thread.start()
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # the proxy trusts the upstream's private CA as any client would
+    try:
+        for _ in range(200):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        with ServerThread(ProxyBackend(upstream=f"https://127.0.0.1:{port}")) as proxy:
+            client = sdk(proxy, max_retries=0)
+            with client.messages.stream(**body()) as stream:
+                assert "".join(stream.text_stream) == SENTENCE
+            assert client.messages.count_tokens(model="claude-sonnet-4-6", messages=[{"role": "user", "content": "a b"}]).input_tokens == 2
+        assert [s.http_version for s in app.seen] == ["2", "2"] and app.seen[0].client == app.seen[1].client
+    finally:
+        stop.set()
+        thread.join(10)

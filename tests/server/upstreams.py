@@ -29,6 +29,8 @@ class Seen:
     path: str
     headers: dict[str, str]
     body: bytes
+    http_version: str = "1.1"
+    client: tuple | None = None  # the peer's (host, port): one connection, one port
 
 
 class SpyApp:
@@ -46,7 +48,8 @@ class SpyApp:
             if not message.get("more_body"):
                 break
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
-        self.seen.append(Seen(scope["method"], scope["path"], headers, b"".join(chunks)))
+        self.seen.append(Seen(scope["method"], scope["path"], headers, b"".join(chunks), scope.get("http_version", "1.1"),
+                             tuple(scope["client"]) if scope.get("client") else None))
         sent = False
 
         async def replay() -> Any:

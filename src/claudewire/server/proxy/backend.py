@@ -81,7 +81,8 @@ class ProxyBackend:
         host = httpx2.URL(self.upstream).host
         self.model = ModelEntry(f"proxy:{host}", f"proxy to {self.upstream}", "2026-11-25T00:00:00Z", 128_000, 1_000_000)
         limits = httpx2.Limits(max_connections=None, max_keepalive_connections=256, keepalive_expiry=60.0)
-        self.client = httpx2.AsyncClient(http2=True, limits=limits, timeout=None, follow_redirects=False, trust_env=False)
+        # trust_env: HTTPS_PROXY / NO_PROXY and SSL_CERT_FILE (an upstream behind a private CA) apply as for any client
+        self.client = httpx2.AsyncClient(http2=True, limits=limits, timeout=None, follow_redirects=False)
 
     def __repr__(self) -> str:
         return f"ProxyBackend(upstream={self.upstream!r}, key={'client' if self.forward_client_key else self.api_key!r})"

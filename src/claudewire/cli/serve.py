@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import argparse
 import errno
+import gc
 import json
 import os
 import socket
 import sys
 from typing import Any
 
+from ..server.proxy import options as proxy_options
 from .args import HelpFormatter, at_least_one, port_number, positive_float
 
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
@@ -57,6 +59,7 @@ def add_parser(commands: Any) -> None:
     parser.add_argument("--no-web", dest="web", action="store_false", help="do not serve the web chat page at /")
     add_relay_arguments(parser)
     add_limit_options(parser)
+    proxy_options.add_arguments(parser)
     parser.set_defaults(run=run)
 
 
@@ -100,6 +103,10 @@ def serve(args: argparse.Namespace) -> int:
         raise StartupError(f"--model-file is for the local backend, not --backend {args.backend}", 2)
     api_key = read_api_key(args)
     backend_options = {"path": args.model_file} if args.model_file else {}
+    try:
+        backend_options.update(proxy_options.backend_options(args, api_key=api_key))
+    except ValueError as exc:
+        raise StartupError(str(exc), 2) from None
     options: dict[str, Any] = {"ping_interval": args.ping_interval, "faults": args.faults, "access_log": args.log_format,
                                "relay": relay_options(args), "web": args.web}
     from ..server.observability import setup_logging
@@ -124,6 +131,7 @@ def serve(args: argparse.Namespace) -> int:
     if args.web:
         announce += f"\nclaudewire: chat in a browser at {url_of(sock)}/"
     server = announcing_server(app, announce, log_level=args.log_level, **server_limits)
+    gc.freeze()  # the start-up heap never becomes garbage: full collections skip it (shorter pauses mid-stream)
     server.run(sockets=[sock])
     return 0
 

@@ -30,6 +30,7 @@ from .errors import APIErrorResponse, invalid
 from .faults import CUT, FaultPlan, inject, raise_before_stream
 from .limits import Limits, validated
 from .observability import Observer
+from .proxy.respond import forward as forward_to_upstream
 from .relay import Relay
 from .relay import routes as relay_routes
 from .streaming import EventStreamResponse, sse_body, unless_disconnected
@@ -51,6 +52,7 @@ class ServerConfig:
         self.ping_interval = ping_interval
         self.faults = FaultPlan() if faults else None
         self.catalogue = Catalogue(backend.model)
+        self.passthrough = hasattr(backend, "forward")  # proxy, replay: the upstream answers the API's routes
         self.relay = Relay(relay, ping_interval=ping_interval)  # resumable streams (server/relay/)
 
     def __repr__(self) -> str:  # never show the key
@@ -193,16 +195,18 @@ def create_app(backend: Any, *, access_log: str | None = None, web: bool = True,
     ``web``: serve the chat page at ``/``."""
     config = ServerConfig(backend, **options)
     observer = Observer(backend, access_log=access_log)
+    upstream = endpoint(forward_to_upstream) if config.passthrough else None  # server/proxy/respond.py
     app = Starlette(
         routes=[
-            Route("/v1/messages", endpoint(create_message), methods=["POST"]),
-            Route("/v1/messages/count_tokens", endpoint(count_tokens), methods=["POST"]),
+            Route("/v1/messages", upstream or endpoint(create_message), methods=["POST"]),
+            Route("/v1/messages/count_tokens", upstream or endpoint(count_tokens), methods=["POST"]),
             Route("/v1/messages/streams/{stream_id}", endpoint(relay_routes.read_stream, versioned=False), methods=["GET"]),
             Route("/v1/messages/streams/{stream_id}/cancel", endpoint(relay_routes.cancel_stream), methods=["POST"]),
-            Route("/v1/models", endpoint(list_models), methods=["GET"]),
-            Route("/v1/models/{model_id:path}", endpoint(get_model), methods=["GET"]),
+            Route("/v1/models", upstream or endpoint(list_models), methods=["GET"]),
+            Route("/v1/models/{model_id:path}", upstream or endpoint(get_model), methods=["GET"]),
             *observer.routes(),
             *(web_routes() if web else []),
+            *([Route("/v1/{path:path}", upstream, methods=["GET", "POST", "PUT", "PATCH", "DELETE"])] if upstream else []),
         ],
         middleware=[observer.middleware()],
         exception_handlers={HTTPException: _http_error},

@@ -30,6 +30,12 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--faults", action="store_true", help="honour x-claudewire-fault headers")
     serve.add_argument("--workers", type=int, default=1)
     serve.add_argument("--log-level", default="info")
+    local = serve.add_argument_group("local backend")
+    local.add_argument("--threads", type=int, default=None, help="threads per decode step (default: the physical cores)")
+    local.add_argument("--threads-batch", type=int, default=None, help="threads for prompt processing (default: --threads)")
+    local.add_argument("--parallel", type=int, default=4, help="requests generated at once, one KV sequence each")
+    local.add_argument("--max-queue", type=int, default=None, help="waiting requests before 529 overloaded (default: 4 × --parallel)")
+    local.add_argument("--ctx-size", type=int, default=8192, help="context window per request, in tokens")
 
     chat = commands.add_parser("chat", help="stream a reply to PROMPT")
     chat.add_argument("prompt")
@@ -61,19 +67,23 @@ def serve_command(args: argparse.Namespace) -> int:
 
     api_key = args.api_key or os.environ.get("CLAUDEWIRE_SERVER_API_KEY") or None
     options = {"ping_interval": args.ping_interval, "faults": args.faults}
+    backend_options = {} if args.backend != "local" else {
+        "n_threads": args.threads, "n_threads_batch": args.threads_batch, "parallel": args.parallel,
+        "max_queue": args.max_queue, "n_ctx": args.ctx_size,
+    }
     import uvicorn
 
     if args.workers > 1:
         from .server.factory import ENV
 
-        os.environ[ENV] = json.dumps({"backend": args.backend, **options})
+        os.environ[ENV] = json.dumps({"backend": args.backend, "backend_options": backend_options, **options})
         if api_key:
             os.environ["CLAUDEWIRE_SERVER_API_KEY"] = api_key
         uvicorn.run("claudewire.server.factory:app_from_env", factory=True, host=args.host, port=args.port,
                     workers=args.workers, log_level=args.log_level)
         return 0
     try:
-        backend = load_backend(args.backend)
+        backend = load_backend(args.backend, **backend_options)
     except BackendUnavailable as exc:
         return fail(str(exc), 2)
     from .server.app import create_app

@@ -15,9 +15,11 @@ Event = dict[str, Any]
 
 
 class MessageBuilder:
-    def __init__(self, model: str, input_tokens: int, message_id: str | None = None) -> None:
+    def __init__(self, model: str, input_tokens: int, message_id: str | None = None, *,
+                 cache_read_input_tokens: int | None = None) -> None:
         self.model = model
         self.input_tokens = input_tokens
+        self.cache_read = cache_read_input_tokens  # given: input usage is repeated in message_delta, as the API does
         self.id = message_id or ids.message_id()
         self.index = -1
         self.open: str | None = None
@@ -37,7 +39,7 @@ class MessageBuilder:
                 "usage": {
                     "input_tokens": self.input_tokens,
                     "cache_creation_input_tokens": 0,
-                    "cache_read_input_tokens": 0,
+                    "cache_read_input_tokens": self.cache_read or 0,
                     "output_tokens": 1,
                     "service_tier": "standard",
                 },
@@ -87,7 +89,10 @@ class MessageBuilder:
 
     def finish(self, stop_reason: str, stop_sequence: str | None = None, output_tokens: int | None = None) -> list[Event]:
         events = self.close()
-        usage = {"output_tokens": self.deltas if output_tokens is None else output_tokens}
+        usage: dict[str, Any] = {"output_tokens": self.deltas if output_tokens is None else output_tokens}
+        if self.cache_read is not None:
+            usage = {"input_tokens": self.input_tokens, "cache_creation_input_tokens": 0,
+                     "cache_read_input_tokens": self.cache_read, **usage}
         events.append(
             {"type": "message_delta", "delta": {"stop_reason": stop_reason, "stop_sequence": stop_sequence}, "usage": usage}
         )

@@ -15,5 +15,5 @@ ENV = "CLAUDEWIRE_SERVE_OPTIONS"
 
 def app_from_env() -> Starlette:
     options = json.loads(os.environ.get(ENV, "{}"))
-    backend = load_backend(options.pop("backend", "local"))
+    backend = load_backend(options.pop("backend", "local"), **options.pop("backend_options", {}))
     return create_app(backend, api_key=os.environ.get("CLAUDEWIRE_SERVER_API_KEY") or None, **options)

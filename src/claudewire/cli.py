@@ -89,7 +89,9 @@ def serve_command(args: argparse.Namespace) -> int:
     from .server.app import create_app
 
     print(f"claudewire: serving {backend.model.id} on http://{args.host}:{args.port}", file=sys.stderr)
-    uvicorn.run(create_app(backend, api_key=api_key, **options), host=args.host, port=args.port, log_level=args.log_level)
+    from .server.run import make_server
+
+    make_server(create_app(backend, api_key=api_key, **options), host=args.host, port=args.port, log_level=args.log_level).run()
     return 0
 
 

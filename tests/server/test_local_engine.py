@@ -107,20 +107,53 @@ def test_queue_limit_answers_529_and_a_departed_waiter_frees_its_place() -> None
     backend.engine.close()
 
 
+def test_shutting_down_mid_generation_ends_the_stream_cleanly() -> None:
+    import logging
+
+    errors: list[logging.LogRecord] = []
+    handler = logging.Handler(logging.ERROR)
+    handler.emit = errors.append  # type: ignore[method-assign]
+    logging.getLogger("uvicorn.error").addHandler(handler)
+    backend = LocalBackend(n_ctx=512, parallel=1)
+    outcome: dict = {}
+    try:
+        server = ServerThread(backend).__enter__()
+        client = client_for(server)
+
+        def read() -> None:
+            try:
+                with client.messages.stream(model="claude-sonnet-4-6", max_tokens=400, messages=COUNTING,
+                                            extra_body={"temperature": 0}) as stream:
+                    for _ in stream.text_stream:
+                        outcome["text"] = True
+            except anthropic.APIStatusError as exc:
+                outcome["error"] = exc
+
+        reader = threading.Thread(target=read)
+        reader.start()
+        _until(lambda: outcome.get("text"), 120)
+        server.__exit__(None, None, None)  # the server stops while the model is mid-reply
+        reader.join(30)
+    finally:
+        logging.getLogger("uvicorn.error").removeHandler(handler)
+    assert isinstance(outcome.get("error"), anthropic.APIStatusError) and "shutting down" in str(outcome["error"])
+    assert not server.thread.is_alive() and errors == []  # no traceback, nothing cancelled by force
+
+
 def test_a_long_prompt_cancelled_mid_evaluation_frees_the_model(local_server, local_backend) -> None:
     engine = local_backend.engine
     marker = uuid.uuid4().hex
-    words = " ".join(f"{marker[i % 32]}{i}" for i in range(900))
+    words = " ".join(f"{marker[i % 32]}{i}" for i in range(400))  # about 1,800 tokens
     body = {"model": "claude-sonnet-4-6", "max_tokens": 5, "stream": True,
             "messages": [{"role": "user", "content": f"{marker} Summarize: {words}"}]}
     prompt = local_backend.tokens(validate(body))
-    assert len(prompt) > 3 * local_backend.llm.n_batch  # several chunks
+    assert 3 * local_backend.llm.n_batch < len(prompt) < local_backend.n_ctx  # several chunks
     sock = _send_raw(local_server, body)
 
     def reading() -> bool:
         return any(s.job is not None and s.job.prompt == prompt and s.cached and s.pending for s in engine.slots)
 
-    _until(reading, 30)
+    _until(reading, 180)
     sock.close()
     freed = _until(lambda: not any(s.job is not None and s.job.prompt == prompt for s in engine.slots))
     slot = next(s for s in engine.slots if s.cached[:20] == prompt[:20])

@@ -211,6 +211,10 @@ class LocalBackend:
                 raise invalid(f"tool_choice: no tool named {json.dumps(choice.name)} in tools")
         return tools
 
+    async def drain(self) -> None:
+        """The server is stopping: every request, queued or generating, ends now (529 in-band)."""
+        await asyncio.get_running_loop().run_in_executor(None, self.engine.close)
+
     async def aclose(self) -> None:
         await asyncio.get_running_loop().run_in_executor(None, self.engine.close)
         self._tokenizer.shutdown(wait=False, cancel_futures=True)

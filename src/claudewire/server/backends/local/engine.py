@@ -8,7 +8,8 @@ own sampler chain. So a new request starts within one step, however long the oth
 
 Between steps the engine drops cancelled requests (queued or running), admits waiting
 ones into free slots and stops when asked to. A step is short (prompts go in chunks), which
-bounds how late a cancel is seen.
+bounds how late a cancel is seen; and when every request in the model is cancelled (or the
+server stops), the decode in progress is aborted through llama.cpp's abort callback.
 
 Prompt cache: a slot keeps the KV entries of everything it evaluated after its request
 ends. A new request takes the free slot whose tokens share the longest prefix with its
@@ -23,6 +24,7 @@ with ``Admitted``, then text pieces (whole characters, stop sequences held back)
 from __future__ import annotations
 
 import codecs
+import ctypes
 import logging
 import threading
 from collections import deque
@@ -38,6 +40,11 @@ from .model import Model
 from .sampling import Sampling
 
 log = logging.getLogger("claudewire.local")
+
+# llama.cpp asks its abort callback after every graph node, from a compute thread. A Python
+# callback would take the GIL hundreds of times per step, so the callback is C's own strlen
+# over a one-byte flag: a non-zero length (the flag set) means "abort".
+ABORT_IF_FLAG_SET = llama_cpp.ggml_abort_callback(ctypes.cast(ctypes.CDLL(None).strlen, ctypes.c_void_p).value)
 
 
 @dataclass(slots=True)
@@ -100,6 +107,8 @@ class Engine:
         self._cond = threading.Condition()
         self._stopping = False
         self._batch = internals.LlamaBatch(n_tokens=model.n_batch, embd=0, n_seq_max=1, verbose=False)
+        self._abort = ctypes.create_string_buffer(2)
+        llama_cpp.llama_set_abort_callback(model.context.ctx, ABORT_IF_FLAG_SET, ctypes.cast(self._abort, ctypes.c_void_p))
         self._thread = threading.Thread(target=self._run, name="claudewire-llama", daemon=True)
         self._thread.start()
 
@@ -125,14 +134,17 @@ class Engine:
                 self.waiting.remove(job)
             except ValueError:
                 pass
+            if all(slot.job is None or slot.job.cancelled for slot in self.slots):
+                self._abort[0] = b"\x01"  # nobody left to serve in the step under way
             self._cond.notify()
 
     def close(self, timeout: float = 5.0) -> None:
         with self._cond:
             self._stopping = True
+            self._abort[0] = b"\x01"
             self._cond.notify()
         self._thread.join(timeout)
-        if not self._thread.is_alive():
+        if not self._thread.is_alive() and self._batch.batch is not None:
             self._batch.close()
             self.model.close()
 
@@ -148,6 +160,7 @@ class Engine:
                     if self._stopping:
                         break
                     self._admit()
+                    self._abort[0] = b"\x00"
                 if any(s.job for s in self.slots):
                     self._step()
         except BaseException as exc:  # a broken context: every request hears of it
@@ -230,6 +243,10 @@ class Engine:
         batch.n_tokens = n
         code = llama_cpp.llama_decode(self.model.context.ctx, batch)
         self.steps += 1
+        if code == 2:  # aborted: every request in it was cancelled, or the server is stopping
+            for slot, _ in evaluated:
+                self.model.forget(slot.seq, len(slot.cached))  # what the aborted step half wrote
+            return
         if code != 0:
             self._decode_failed(code, evaluated)
             return

@@ -56,6 +56,7 @@ class ChunkedServer:
         self.base_url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
         self.pieces: list[bytes] = []
         self.break_after = False
+        self.close_delimited = False  # no chunked framing: the body ends when the connection closes
         threading.Thread(target=self._serve, daemon=True).start()
 
     def _serve(self) -> None:
@@ -80,8 +81,14 @@ class ChunkedServer:
         length = int(next((l.split(b":")[1] for l in head.split(b"\r\n") if l.lower().startswith(b"content-length")), b"0"))
         while len(rest) < length:
             rest += conn.recv(65536)
+        framing = b"" if self.close_delimited else b"transfer-encoding: chunked\r\n"
         conn.sendall(b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream; charset=utf-8\r\nrequest-id: req_raw\r\n"
-                     b"transfer-encoding: chunked\r\nconnection: close\r\n\r\n")
+                     + framing + b"connection: close\r\n\r\n")
+        if self.close_delimited:
+            for piece in self.pieces:
+                conn.sendall(piece)
+                time.sleep(0.002)
+            return
         for piece in self.pieces:
             if piece:
                 conn.sendall(b"%x\r\n%s\r\n" % (len(piece), piece))

@@ -216,7 +216,8 @@ def test_data_less_ping_and_data_only_events() -> None:
             + b'event: content_block_delta\ndata: {"type":"content_block_delta",\ndata: "index":0,"delta":{"type":"text_delta","text":"hi"}}\n\n'
             + b"event: message_stop_soon\ndata: [1, 2]\n\n")
     parser, events = run(body)
-    assert [e.type for e in events] == ["message_start", "ping", "content_block_start", "content_block_delta", "text", "message_stop_soon"]
+    # the data-less `event: ping` block dispatches nothing (WHATWG); data-only events are kept
+    assert [e.type for e in events] == ["message_start", "content_block_start", "content_block_delta", "text", "message_stop_soon"]
     assert events[-1].data == [1, 2] and parser.message.content[0].text == "hi"
 
 

@@ -56,8 +56,15 @@ def test_id_and_retry() -> None:
     assert events[2] == ServerSentEvent(None, "c", "7", None)  # NUL id and non-digit retry ignored
 
 
-def test_event_without_data_is_dispatched_like_the_sdk() -> None:
-    assert decode(b"event: ping\n\n") == [ServerSentEvent("ping", "")]
+def test_a_block_without_data_dispatches_nothing() -> None:
+    decoder = SSEDecoder()
+    body = b"event: ping\n\nid: 42\n\nretry: 900\n\nevent: x\nid: 43\nretry: 50\n\n:c\n\n"
+    for chunk in bytewise(body):
+        assert decoder.feed(chunk) == []
+    assert decoder.flush() is None
+    assert decoder.last_event_id == "43" and decoder.reconnection_time == 50  # still remembered, as WHATWG says
+    # the next event with data carries the remembered id; an empty data line still dispatches
+    assert decoder.feed(b"event: ping\ndata:\n\n") == [ServerSentEvent("ping", "", "43")]
     assert decode(b"\n\n\n") == []
 
 

@@ -277,7 +277,7 @@ def test_thinking_enabled_is_refused_and_adaptive_answers_without_it(local_serve
 def test_prompt_renderer_is_the_template_plus_tools() -> None:
     template = "{% for m in messages %}{{ '<|im_start|>' + m['role'] + '\\n' + m['content'] + '<|im_end|>\\n' }}{% endfor %}" \
                "{{ '<|im_start|>assistant\\n' }}"
-    render = PromptRenderer(template)
+    render = PromptRenderer(template, "smollm2-135m-instruct")
     params = validate({"model": "claude-sonnet-4-6", "max_tokens": 5, "tools": TOOLS[:1], "tool_choice": {"type": "any"},
                        "messages": [{"role": "user", "content": "Fly me."}]})
     prompt = render(params)

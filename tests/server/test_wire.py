@@ -63,6 +63,10 @@ def check_grammar(events: list[tuple[str, dict]]) -> None:
     assert events[first_block + 1][1] == {"type": "ping"}
     delta = [d for n, d in events if n == "message_delta"][-1]
     assert isinstance(delta["usage"]["output_tokens"], int) and delta["delta"]["stop_reason"]
+    # cumulative usage, as the live API sends it (wire-spec §4.5)
+    cumulative = ("input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
+    assert list(delta["usage"]) == [*cumulative, "output_tokens"]
+    assert all(delta["usage"][k] == start["usage"][k] for k in cumulative)
 
 
 @pytest.mark.parametrize("server_name", ["scripted_server", "local_server"])
@@ -108,13 +112,13 @@ def test_official_sdk_sync_and_async(server_name: str, request: pytest.FixtureRe
 def test_models_paging_and_retrieve(scripted_server) -> None:
     client = anthropic.Anthropic(base_url=scripted_server.base_url, api_key="k")
     everything = [m.id for m in client.models.list(limit=4)]  # auto-paging walks after_id
-    assert everything[:3] == ["claude-sonnet-4-6", "claude-opus-4-6", "claude-opus-4-5"]
-    assert {"claude-haiku-4-5", "claudewire-scripted"} <= set(everything) and len(everything) == len(set(everything))
+    assert everything[:3] == ["claude-fable-5-2", "claude-haiku-5-5", "claude-opus-5"]
+    assert {"claude-haiku-4-5-20251001", "claudewire-scripted"} <= set(everything) and len(everything) == len(set(everything))
     first = client.models.list(limit=2)
-    assert first.has_more and first.first_id == "claude-sonnet-4-6" and first.last_id == "claude-opus-4-6"
-    back = httpx2.get(f"{scripted_server.base_url}/v1/models?before_id=claude-opus-4-5&limit=5&beta=true",
+    assert first.has_more and first.first_id == "claude-fable-5-2" and first.last_id == "claude-haiku-5-5"
+    back = httpx2.get(f"{scripted_server.base_url}/v1/models?before_id=claude-opus-5&limit=5&beta=true",
                       headers={"anthropic-version": "2023-06-01"}).json()
-    assert [m["id"] for m in back["data"]] == ["claude-sonnet-4-6", "claude-opus-4-6"] and back["has_more"] is False
+    assert [m["id"] for m in back["data"]] == ["claude-fable-5-2", "claude-haiku-5-5"] and back["has_more"] is False
     assert client.models.retrieve("claude-opus-4-5").display_name == "Claude Opus 4.5"
     with pytest.raises(anthropic.NotFoundError):
         client.models.retrieve("claude-nonexistent")
@@ -165,6 +169,11 @@ VALIDATION_CASES = [
      "messages.2: `tool_use` ids were found without `tool_result` blocks immediately after: toolu_017j2qpxhyCwxP7CKs2TporP. "
      "Each `tool_use` block must have a corresponding `tool_result` block in the next message."),
     (ok_body(model="claude-nope-9"), 404, "model: claude-nope-9"),
+    (ok_body(stop_sequences=["END", ""]), 400, "stop_sequences: each stop sequence must be non-empty"),
+    (ok_body(stop_sequences=["", "\n"]), 400, "stop_sequences: each stop sequence must be non-empty"),
+    (ok_body(stop_sequences=["END", " \n\t"]), 400, "stop_sequences: each stop sequence must contain non-whitespace"),
+    (ok_body(model="claude-3-haiku-20240307"), 404, "model: claude-3-haiku-20240307"),  # retired
+    (ok_body(model="claude-mythos-preview"), 404, "model: claude-mythos-preview"),  # retired
 ]
 
 

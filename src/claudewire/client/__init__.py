@@ -1,7 +1,18 @@
 """The client: ``Anthropic`` and ``AsyncAnthropic``, shaped like the official SDK."""
 
-from ._async import AsyncAnthropic
-from ._sync import Anthropic
-from .streaming import AsyncMessageStream, AsyncStream, MessageStream, Stream
+from ._async import AsyncAnthropic, DefaultAsyncHttpxClient
+from ._sync import Anthropic, DefaultHttpxClient
+from .streaming import AsyncMessageStream, AsyncMessageStreamManager, AsyncStream, MessageStream, MessageStreamManager, Stream
 
-__all__ = ["Anthropic", "AsyncAnthropic", "AsyncMessageStream", "AsyncStream", "MessageStream", "Stream"]
+__all__ = [
+    "Anthropic",
+    "AsyncAnthropic",
+    "AsyncMessageStream",
+    "AsyncMessageStreamManager",
+    "AsyncStream",
+    "DefaultAsyncHttpxClient",
+    "DefaultHttpxClient",
+    "MessageStream",
+    "MessageStreamManager",
+    "Stream",
+]

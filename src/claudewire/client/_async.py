@@ -9,14 +9,21 @@ from __future__ import annotations
 
 import asyncio
 import weakref
-from collections.abc import AsyncIterator, Generator
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator
 from typing import Any, Literal, overload
 
 import httpx2
 
+from .._exceptions import APIConnectionError
+from .._types import NOT_GIVEN
 from ..protocol.types import Message, MessageTokensCount, ModelInfo, RawMessageStreamEvent
 from . import resources as r
-from ._base import NOT_GIVEN, Attempts, BaseClient, connection_error
+from ._base import BaseClient, Mode
+from ._options import DEFAULT_CONNECTION_LIMITS, DEFAULT_TIMEOUT
+from ._retry import Attempts
+from ._transport import transport_errors
+from .responses import AsyncAPIResponse, AsyncResponseContextManager, LegacyAPIResponse
+from .resume import Resumer
 from .streaming import AsyncMessageStream, AsyncMessageStreamManager, AsyncStream
 
 NO_LOOP = (
@@ -25,15 +32,32 @@ NO_LOOP = (
 )
 
 
+class DefaultAsyncHttpxClient(httpx2.AsyncClient):
+    """The ``httpx2.AsyncClient`` the client makes for itself: the SDK's timeout, limits and redirects."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("timeout", DEFAULT_TIMEOUT)
+        kwargs.setdefault("limits", DEFAULT_CONNECTION_LIMITS)
+        kwargs.setdefault("follow_redirects", True)
+        super().__init__(**kwargs)
+
+
 class AsyncAnthropic(BaseClient):
     """The asyncio client; the same options as ``Anthropic``."""
 
-    def __init__(self, *, http_client: httpx2.AsyncClient | None = None, **options: Any) -> None:
-        super().__init__(**options)
+    _is_async = True
+    _event_stream = AsyncStream
+    _message_stream = AsyncMessageStream
+
+    def _init_http(self, http_client: httpx2.AsyncClient | None) -> None:
         self._given_http = http_client
         self._per_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx2.AsyncClient] = weakref.WeakKeyDictionary()
         self.messages = AsyncMessages(self)
+        self.beta = AsyncBeta(self)
         self.models = AsyncModels(self)
+
+    def _given_http_client(self) -> httpx2.AsyncClient | None:
+        return self._given_http
 
     @property
     def _http(self) -> httpx2.AsyncClient:
@@ -45,7 +69,7 @@ class AsyncAnthropic(BaseClient):
             return self._given_http
         client = self._per_loop.get(loop)
         if client is None:
-            client = self._per_loop[loop] = httpx2.AsyncClient(timeout=self._options.timeouts.request)
+            client = self._per_loop[loop] = DefaultAsyncHttpxClient(timeout=self._options.timeouts.request)
         return client
 
     async def close(self) -> None:
@@ -63,58 +87,116 @@ class AsyncAnthropic(BaseClient):
         attempts = Attempts(self._options, call, async_=True)
         while True:
             try:
-                response = await http.send(http.build_request(**attempts.next_request()), stream=True)
-            except httpx2.TransportError as exc:
+                with transport_errors():
+                    response = await http.send(http.build_request(**attempts.next_request()), stream=True)
+            except APIConnectionError as exc:
                 delay = attempts.after_transport_error(exc)
             else:
                 if response.is_success:
+                    response.extensions["claudewire.retries_taken"] = attempts.attempt
                     return response
                 delay = attempts.after_error_status(response, await self._read(response))
             await asyncio.sleep(delay)
 
     async def _read(self, response: httpx2.Response) -> bytes:
         try:
-            return await response.aread()
-        except httpx2.HTTPError as exc:
-            raise connection_error(exc) from exc
+            with transport_errors():
+                return await response.aread()
         finally:
             await response.aclose()
+
+    def _execute(self, build: Callable[[], r.Request], mode: Mode) -> Any:
+        """An awaitable of the typed answer (or the raw response), or for ``streaming`` an
+        ``async with`` manager; the request is built and sent only when awaited or entered."""
+        if mode == "streaming":
+
+            async def open_response() -> AsyncAPIResponse:
+                request = build()
+                response = await self._send(request.call)
+                return AsyncAPIResponse(response, self._typer(request), stream=request.stream is not None)
+
+            return AsyncResponseContextManager(open_response)
+        return self._run(build, mode)
+
+    async def _run(self, build: Callable[[], r.Request], mode: Mode) -> Any:
+        request = build()
+        response = await self._send(request.call)
+        content = None if request.stream else await self._read(response)
+        if mode == "raw":
+            return LegacyAPIResponse(response, content, self._typer(request), stream=request.stream is not None)
+        return self._typer(request)(response, content)
 
     async def _request(self, call: r.Call) -> tuple[bytes, httpx2.Response]:
         response = await self._send(call)
         return await self._read(response), response
 
+    def _resumer(self, response: httpx2.Response) -> Resumer | None:
+        return Resumer.offered(self._options, response.headers, async_=True)
+
+    async def _reconnect(self, request: dict[str, Any]) -> httpx2.Response | APIConnectionError:
+        """One attempt to reattach a broken resumable stream; its StreamCore judges the answer."""
+        http = self._http
+        try:
+            with transport_errors():
+                response = await http.send(http.build_request(**request), stream=True)
+        except APIConnectionError as exc:
+            return exc
+        if response.status_code not in (200, 204):
+            await response.aclose()
+        return response
+
 
 class AsyncMessages:
-    def __init__(self, client: AsyncAnthropic) -> None:
+    """``client.messages`` (asyncio); the twin of ``Messages``. Each method returns an awaitable,
+    or (``with_streaming_response``) an ``async with`` context manager."""
+
+    def __init__(self, client: AsyncAnthropic, *, mode: Mode = "parsed", beta: bool = False) -> None:
         self._client = client
+        self._mode: Mode = mode
+        self._beta = beta
+        if mode == "parsed":
+            self.with_raw_response = AsyncMessages(client, mode="raw", beta=beta)
+            self.with_streaming_response = AsyncMessages(client, mode="streaming", beta=beta)
 
     @overload
-    async def create(self, *, stream: Literal[False] = False, timeout: Any = NOT_GIVEN, **params: Any) -> Message: ...
+    def create(self, *, stream: Literal[False] = False, timeout: Any = NOT_GIVEN, **params: Any) -> Awaitable[Message]: ...
 
     @overload
-    async def create(self, *, stream: Literal[True], timeout: Any = NOT_GIVEN, **params: Any) -> AsyncStream[RawMessageStreamEvent]: ...
+    def create(self, *, stream: Literal[True], timeout: Any = NOT_GIVEN, **params: Any) -> Awaitable[AsyncStream[RawMessageStreamEvent]]: ...
 
-    async def create(self, *, stream: bool = False, timeout: Any = NOT_GIVEN, **params: Any) -> Message | AsyncStream[RawMessageStreamEvent]:
+    def create(self, *, stream: bool = False, timeout: Any = NOT_GIVEN, **params: Any) -> Any:
         """A finished ``Message``; with ``stream=True``, the raw events as they arrive."""
-        call = r.create_call(params, stream=stream, timeout=timeout, client_timeout_is_default=self._client._timeout_is_default())
-        if stream:
-            return AsyncStream(await self._client._send(call), total_timeout=self._client._options.timeouts.total)
-        content, response = await self._client._request(call)
-        return r.parse_message(content, response.headers.get("request-id"))
+        client = self._client
+        return client._execute(lambda: r.create_request(params, stream=stream, timeout=timeout, beta=self._beta,
+                                                        client_timeout_is_default=client._timeout_is_default()), self._mode)
 
     def stream(self, *, timeout: Any = NOT_GIVEN, **params: Any) -> AsyncMessageStreamManager:
-        call = r.stream_call(params, timeout=timeout)
+        """``async with client.messages.stream(...) as stream``: sent when the block starts."""
         client = self._client
 
-        async def open_stream() -> AsyncMessageStream:
-            return AsyncMessageStream(await client._send(call), total_timeout=client._options.timeouts.total)
+        def build() -> r.Request:
+            return r.stream_request(params, timeout=timeout, beta=self._beta)
 
-        return AsyncMessageStreamManager(open_stream)
+        if self._mode == "parsed":
+            return AsyncMessageStreamManager(lambda: client._execute(build, "parsed"))
+        return client._execute(build, self._mode)
 
-    async def count_tokens(self, **params: Any) -> MessageTokensCount:
-        content, _ = await self._client._request(r.count_tokens_call(params))
-        return r.parse_tokens(content)
+    def resume(self, stream_id: str, *, after: int | None = None) -> AsyncMessageStreamManager:
+        """Attach to a resumable stream started elsewhere (another process, a page reload): the
+        events after ``after`` (default: all) with the whole message's snapshot; a break of
+        this connection is resumed too."""
+        client = self._client
+        return AsyncMessageStreamManager(lambda: client._execute(lambda: r.resume_request(stream_id, after), "parsed"))
+
+    def count_tokens(self, **params: Any) -> Awaitable[MessageTokensCount]:
+        return self._client._execute(lambda: r.count_tokens_request(params, beta=self._beta), self._mode)
+
+
+class AsyncBeta:
+    """``client.beta``: the messages API with ``betas=[...]``."""
+
+    def __init__(self, client: AsyncAnthropic) -> None:
+        self.messages = AsyncMessages(client, beta=True)
 
 
 class AsyncModels:

@@ -3,27 +3,49 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, Literal, overload
 
 import httpx2
 
+from .._exceptions import APIConnectionError
+from .._types import NOT_GIVEN
 from ..protocol.types import Message, MessageTokensCount, ModelInfo, RawMessageStreamEvent
 from . import resources as r
-from ._base import NOT_GIVEN, Attempts, BaseClient, connection_error
+from ._base import BaseClient, Mode
+from ._options import DEFAULT_CONNECTION_LIMITS, DEFAULT_TIMEOUT
+from ._retry import Attempts
+from ._transport import transport_errors
+from .responses import APIResponse, LegacyAPIResponse, ResponseContextManager
+from .resume import Resumer
 from .streaming import MessageStream, MessageStreamManager, Stream
 
 
-class Anthropic(BaseClient):
-    """The blocking client. Takes the official SDK's options, plus ``idle_timeout`` (longest
-    silence a stream may keep, pings count; default 60 s), ``stream_timeout`` (a deadline for
-    a whole stream) and ``max_retry_after`` (the longest retry-after honoured, default 60 s)."""
+class DefaultHttpxClient(httpx2.Client):
+    """The ``httpx2.Client`` the client makes for itself: the SDK's timeout, limits and redirects."""
 
-    def __init__(self, *, http_client: httpx2.Client | None = None, **options: Any) -> None:
-        super().__init__(**options)
-        self._http = http_client or httpx2.Client(timeout=self._options.timeouts.request)
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("timeout", DEFAULT_TIMEOUT)
+        kwargs.setdefault("limits", DEFAULT_CONNECTION_LIMITS)
+        kwargs.setdefault("follow_redirects", True)
+        super().__init__(**kwargs)
+
+
+class Anthropic(BaseClient):
+    """The blocking client over ``httpx2.Client``."""
+
+    _http: httpx2.Client
+    _event_stream = Stream
+    _message_stream = MessageStream
+
+    def _init_http(self, http_client: httpx2.Client | None) -> None:
+        self._http = http_client or DefaultHttpxClient(timeout=self._options.timeouts.request)
         self.messages = Messages(self)
+        self.beta = Beta(self)
         self.models = Models(self)
+
+    def _given_http_client(self) -> httpx2.Client:
+        return self._http
 
     def close(self) -> None:
         self._http.close()
@@ -39,31 +61,70 @@ class Anthropic(BaseClient):
         attempts = Attempts(self._options, call, async_=False)
         while True:
             try:
-                response = self._http.send(self._http.build_request(**attempts.next_request()), stream=True)
-            except httpx2.TransportError as exc:
+                with transport_errors():
+                    response = self._http.send(self._http.build_request(**attempts.next_request()), stream=True)
+            except APIConnectionError as exc:
                 delay = attempts.after_transport_error(exc)
             else:
                 if response.is_success:
+                    response.extensions["claudewire.retries_taken"] = attempts.attempt
                     return response
                 delay = attempts.after_error_status(response, self._read(response))
             time.sleep(delay)
 
     def _read(self, response: httpx2.Response) -> bytes:
         try:
-            return response.read()
-        except httpx2.HTTPError as exc:
-            raise connection_error(exc) from exc
+            with transport_errors():
+                return response.read()
         finally:
             response.close()
+
+    def _execute(self, build: Callable[[], r.Request], mode: Mode) -> Any:
+        """Run one request: its typed answer, or (raw, streaming) the response around it."""
+        if mode == "streaming":
+
+            def open_response() -> APIResponse:
+                request = build()
+                return APIResponse(self._send(request.call), self._typer(request), stream=request.stream is not None)
+
+            return ResponseContextManager(open_response)
+        request = build()
+        response = self._send(request.call)
+        content = None if request.stream else self._read(response)
+        if mode == "raw":
+            return LegacyAPIResponse(response, content, self._typer(request), stream=request.stream is not None)
+        return self._typer(request)(response, content)
 
     def _request(self, call: r.Call) -> tuple[bytes, httpx2.Response]:
         response = self._send(call)
         return self._read(response), response
 
+    def _resumer(self, response: httpx2.Response) -> Resumer | None:
+        return Resumer.offered(self._options, response.headers, async_=False)
+
+    def _reconnect(self, request: dict[str, Any]) -> httpx2.Response | APIConnectionError:
+        """One attempt to reattach a broken resumable stream; its StreamCore judges the answer."""
+        try:
+            with transport_errors():
+                response = self._http.send(self._http.build_request(**request), stream=True)
+        except APIConnectionError as exc:
+            return exc
+        if response.status_code not in (200, 204):
+            response.close()
+        return response
+
 
 class Messages:
-    def __init__(self, client: Anthropic) -> None:
+    """``client.messages``; ``with_raw_response`` and ``with_streaming_response`` are the same
+    methods answering with the response around the result (``mode``)."""
+
+    def __init__(self, client: Anthropic, *, mode: Mode = "parsed", beta: bool = False) -> None:
         self._client = client
+        self._mode: Mode = mode
+        self._beta = beta
+        if mode == "parsed":
+            self.with_raw_response = Messages(client, mode="raw", beta=beta)
+            self.with_streaming_response = Messages(client, mode="streaming", beta=beta)
 
     @overload
     def create(self, *, stream: Literal[False] = False, timeout: Any = NOT_GIVEN, **params: Any) -> Message: ...
@@ -71,22 +132,39 @@ class Messages:
     @overload
     def create(self, *, stream: Literal[True], timeout: Any = NOT_GIVEN, **params: Any) -> Stream[RawMessageStreamEvent]: ...
 
-    def create(self, *, stream: bool = False, timeout: Any = NOT_GIVEN, **params: Any) -> Message | Stream[RawMessageStreamEvent]:
+    def create(self, *, stream: bool = False, timeout: Any = NOT_GIVEN, **params: Any) -> Any:
         """A finished ``Message``; with ``stream=True``, the raw events as they arrive."""
-        call = r.create_call(params, stream=stream, timeout=timeout, client_timeout_is_default=self._client._timeout_is_default())
-        if stream:
-            return Stream(self._client._send(call), total_timeout=self._client._options.timeouts.total)
-        content, response = self._client._request(call)
-        return r.parse_message(content, response.headers.get("request-id"))
+        client = self._client
+        return client._execute(lambda: r.create_request(params, stream=stream, timeout=timeout, beta=self._beta,
+                                                        client_timeout_is_default=client._timeout_is_default()), self._mode)
 
     def stream(self, *, timeout: Any = NOT_GIVEN, **params: Any) -> MessageStreamManager:
-        call = r.stream_call(params, timeout=timeout)
+        """``with client.messages.stream(...) as stream``: the request is sent when the block starts."""
         client = self._client
-        return MessageStreamManager(lambda: MessageStream(client._send(call), total_timeout=client._options.timeouts.total))
+
+        def build() -> r.Request:
+            return r.stream_request(params, timeout=timeout, beta=self._beta)
+
+        if self._mode == "parsed":
+            return MessageStreamManager(lambda: client._execute(build, "parsed"))
+        return client._execute(build, self._mode)
+
+    def resume(self, stream_id: str, *, after: int | None = None) -> MessageStreamManager:
+        """Attach to a resumable stream started elsewhere (another process, a page reload): the
+        events after ``after`` (default: all) with the whole message's snapshot; a break of
+        this connection is resumed too."""
+        client = self._client
+        return MessageStreamManager(lambda: client._execute(lambda: r.resume_request(stream_id, after), "parsed"))
 
     def count_tokens(self, **params: Any) -> MessageTokensCount:
-        content, _ = self._client._request(r.count_tokens_call(params))
-        return r.parse_tokens(content)
+        return self._client._execute(lambda: r.count_tokens_request(params, beta=self._beta), self._mode)
+
+
+class Beta:
+    """``client.beta``: the messages API with ``betas=[...]``."""
+
+    def __init__(self, client: Anthropic) -> None:
+        self.messages = Messages(client, beta=True)
 
 
 class Models:

@@ -6,13 +6,16 @@ typing the answer live here, once.
 
 from __future__ import annotations
 
-from typing import Any, Generic, TypeVar
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Generic, Literal, TypeVar
 
 import msgspec
 
+from .._types import NOT_GIVEN, given
 from ..protocol._model import Decoder, from_builtins
 from ..protocol.types import Message, MessageTokensCount, ModelInfo
-from ._base import NOT_GIVEN, Call, build_body, check_nonstreaming
+from ._request import Call, build_body, check_nonstreaming
 
 T = TypeVar("T")
 
@@ -21,26 +24,61 @@ _tokens = Decoder(MessageTokensCount)
 _model_info = Decoder(ModelInfo)
 
 
-def create_call(params: dict[str, Any], *, stream: bool, timeout: Any, client_timeout_is_default: bool) -> Call:
+@dataclass(slots=True)
+class Request:
+    """One call and how to type its answer: ``parse`` (body, response) for a plain reply, or
+    ``stream``: "events" (``create(stream=True)``) or "message" (``messages.stream()``)."""
+
+    call: Call
+    parse: Callable[[bytes, Any], Any] | None = None
+    stream: Literal["events", "message"] | None = None
+    after: int = 0  # resume(after=n): events up to n build the snapshot but are not handed on
+
+
+def _beta(params: dict[str, Any], call: Call) -> Call:
+    """``client.beta.messages``: ``betas=[...]`` travels as ``anthropic-beta``; the path gets
+    ``?beta=true``, as the official SDK sends it."""
+    betas = params.pop("betas", None)
+    if given(betas) and betas:
+        call.headers = {"anthropic-beta": ",".join(betas), **(call.headers or {})}
+    call.query = {"beta": "true", **(call.query or {})}
+    return call
+
+
+def _call(path: str, params: dict[str, Any], *, beta: bool, body_stream: bool | None, **options: Any) -> Call:
+    call = Call("POST", path, None, params.get("extra_query"), headers=params.get("extra_headers"), **options)
+    if beta:
+        _beta(params, call)
+    call.body = build_body(params, stream=body_stream)
+    return call
+
+
+def create_request(params: dict[str, Any], *, stream: bool, timeout: Any, client_timeout_is_default: bool,
+                   beta: bool = False) -> Request:
     if not stream and params.get("max_tokens") is not None:
-        check_nonstreaming(int(params["max_tokens"]), timeout is not NOT_GIVEN or not client_timeout_is_default)
-    body = build_body(params, stream=True if stream else None)
-    return Call("POST", "/v1/messages", body, params.get("extra_query"), stream=stream, timeout=timeout, headers=params.get("extra_headers"))
+        check_nonstreaming(int(params["max_tokens"]), given(timeout) or not client_timeout_is_default)
+    call = _call("/v1/messages", params, beta=beta, body_stream=True if stream else None, stream=stream, timeout=timeout)
+    return Request(call, stream="events") if stream else Request(call, parse=parse_message)
 
 
-def stream_call(params: dict[str, Any], *, timeout: Any) -> Call:
-    body = build_body(params, stream=True)
-    return Call("POST", "/v1/messages", body, params.get("extra_query"), stream=True, helper=True, timeout=timeout,
-                headers=params.get("extra_headers"))
+def stream_request(params: dict[str, Any], *, timeout: Any, beta: bool = False) -> Request:
+    call = _call("/v1/messages", params, beta=beta, body_stream=True, stream=True, helper=True, timeout=timeout)
+    return Request(call, stream="message")
 
 
-def count_tokens_call(params: dict[str, Any]) -> Call:
-    return Call("POST", "/v1/messages/count_tokens", build_body(params, stream=None), params.get("extra_query"),
-                headers=params.get("extra_headers"))
+def resume_request(stream_id: str, after: int | None) -> Request:
+    """Attach to a resumable stream started elsewhere (another process, a page reload)."""
+    call = Call("GET", f"/v1/messages/streams/{stream_id}", stream=True, headers={"accept": "text/event-stream"})
+    return Request(call, stream="message", after=after or 0)
+
+
+def count_tokens_request(params: dict[str, Any], *, beta: bool = False) -> Request:
+    call = _call("/v1/messages/count_tokens", params, beta=beta, body_stream=None)
+    return Request(call, parse=lambda content, response: parse_tokens(content))
 
 
 def models_list_call(limit: Any, after_id: Any, before_id: Any) -> Call:
-    query = {k: v for k, v in (("limit", limit), ("after_id", after_id), ("before_id", before_id)) if v is not NOT_GIVEN and v is not None}
+    query = {k: v for k, v in (("limit", limit), ("after_id", after_id), ("before_id", before_id)) if given(v) and v is not None}
     return Call("GET", "/v1/models", query=query)
 
 
@@ -48,9 +86,9 @@ def model_retrieve_call(model_id: str) -> Call:
     return Call("GET", f"/v1/models/{model_id}")
 
 
-def parse_message(content: bytes, request_id: str | None) -> Message:
+def parse_message(content: bytes, response: Any) -> Message:
     message = _message.decode(content)
-    message.__dict__["_request_id"] = request_id
+    message.__dict__["_request_id"] = response.headers.get("request-id")
     return message
 
 
@@ -72,7 +110,7 @@ class Page(Generic[T]):
         self.first_id: str | None = body.get("first_id")
         self.last_id: str | None = body.get("last_id")
         self._fetch_next = fetch_next
-        self._backwards = before_id is not NOT_GIVEN and before_id is not None
+        self._backwards = given(before_id) and before_id is not None
 
     def next_cursor(self) -> dict[str, Any] | None:
         """The after_id/before_id of the next page (as the SDK pages), or None at the end."""

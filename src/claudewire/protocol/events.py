@@ -39,6 +39,8 @@ __all__ = [
     "CitationEvent",
     "ParsedContentBlockStopEvent",
     "ParsedMessageStopEvent",
+    "MessageStopEvent",
+    "ContentBlockStopEvent",
     "MessageStreamEvent",
 ]
 
@@ -175,6 +177,10 @@ class ParsedMessageStopEvent(_Derived):
     def __init__(self, message: Message) -> None:
         self.message = message
 
+
+# The SDK's names for the two (``anthropic.MessageStopEvent``, ``anthropic.ContentBlockStopEvent``).
+MessageStopEvent = ParsedMessageStopEvent
+ContentBlockStopEvent = ParsedContentBlockStopEvent
 
 MessageStreamEvent = Union[
     RawMessageStreamEvent,

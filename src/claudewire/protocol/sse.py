@@ -4,9 +4,10 @@ The decoder follows the WHATWG event-stream rules, byte-oriented like the offici
 lines end at CR, LF or CRLF (a CRLF split across two chunks counts once), one leading
 BOM is dropped, comment lines are ignored, ``field: value`` loses one leading space,
 ``data`` lines are joined with "\\n", ``id`` is kept unless it holds NUL, ``retry`` is
-kept if it is all ASCII digits, and an event is dispatched on a blank line if any of
-event, data, id or retry was set (as the official SDK does, so a data-less
-``event: ping`` still arrives).
+kept if it is all ASCII digits, and a blank line dispatches an event only if a ``data``
+line came: an ``id:``-, ``retry:``- or ``event:``-only block dispatches nothing. (Its
+``id`` still becomes ``last_event_id`` and its ``retry`` the ``reconnection_time``, as
+WHATWG says; a data-less ``event: ping`` is simply not an event.)
 
 Cost is linear in the input whatever the chunking: a partial line is kept as a list of
 pieces and joined once, when its line end arrives.
@@ -16,13 +17,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .errors import ProtocolError
+
 __all__ = ["SSEDecoder", "SSEError", "EventTooLarge", "ServerSentEvent", "encode_event", "encode_comment"]
 
 _BOM = b"\xef\xbb\xbf"
 DEFAULT_MAX_EVENT_BYTES = 64 * 1024 * 1024
 
 
-class SSEError(Exception):
+class SSEError(ProtocolError):
     """The byte stream is not a usable event stream."""
 
 
@@ -56,6 +59,7 @@ class SSEDecoder:
         "_dirty",
         "_event_size",
         "last_event_id",
+        "reconnection_time",
     )
 
     def __init__(self, max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES) -> None:
@@ -71,6 +75,7 @@ class SSEDecoder:
         self._dirty = False
         self._event_size = 0
         self.last_event_id: str | None = None
+        self.reconnection_time: int | None = None  # the last valid retry: field, in ms
 
     def feed(self, chunk: bytes) -> list[ServerSentEvent]:
         if self._at_start:
@@ -104,7 +109,9 @@ class SSEDecoder:
             line = raw.rstrip(b"\r\n") if raw[-1] == 10 else raw[:-1]
             if not line:
                 if self._dirty:
-                    events.append(self._dispatch())
+                    event = self._dispatch()
+                    if event is not None:
+                        events.append(event)
                 continue
             self._event_size += len(line)
             if self._event_size > self._max:
@@ -118,7 +125,8 @@ class SSEDecoder:
         return events
 
     def flush(self) -> ServerSentEvent | None:
-        """End of input: return the unterminated event, if any, for the caller to judge.
+        """End of input: return the unterminated event (one with data), if any, for the
+        caller to judge.
 
         WHATWG discards it; the official SDK never sees it. Returning it lets a caller
         report a cut stream precisely.
@@ -148,17 +156,17 @@ class SSEDecoder:
             self._id = value
         elif name == "retry":
             if value.isascii() and value.isdigit():
-                self._retry = int(value)
+                self._retry = self.reconnection_time = int(value)
             else:
                 return
         else:
             return
         self._dirty = True
 
-    def _dispatch(self) -> ServerSentEvent:
+    def _dispatch(self) -> ServerSentEvent | None:
         if self._id is not None:
             self.last_event_id = self._id
-        sse = ServerSentEvent(self._event, "\n".join(self._data), self.last_event_id, self._retry)
+        sse = ServerSentEvent(self._event, "\n".join(self._data), self.last_event_id, self._retry) if self._data else None
         self._event = None
         self._data = []
         self._id = None

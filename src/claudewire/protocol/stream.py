@@ -6,6 +6,8 @@ and hand on what comes back; every decision about the stream is made here.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from .accumulator import MessageAccumulator
 from .events import MessageStreamEvent, decode_event
 from .sse import DEFAULT_MAX_EVENT_BYTES, ServerSentEvent, SSEDecoder
@@ -22,22 +24,45 @@ class EventStreamParser:
         self.accumulator = MessageAccumulator()
         self.unterminated: ServerSentEvent | None = None
 
-    def feed(self, chunk: bytes) -> list[MessageStreamEvent]:
-        out: list[MessageStreamEvent] = []
-        fold = self.accumulator.feed
-        for sse in self.sse.feed(chunk):
-            out += fold(decode_event(sse))
-        return out
+    def iter_events(self, chunk: bytes, *, raw: bool = False, after: int = 0) -> Iterator[MessageStreamEvent]:
+        """The events of one chunk, each folded into the snapshot only as it is handed on.
 
-    def feed_raw(self, chunk: bytes) -> list[MessageStreamEvent]:
-        """Like ``feed``, but hands on only the raw events (as ``messages.create(stream=True)``)."""
-        out: list[MessageStreamEvent] = []
+        Lazy on purpose: while the caller handles event N, ``message`` reflects exactly events
+        1..N, however many events the chunk held. ``raw`` hands on only the API's own events
+        (as ``messages.create(stream=True)``); otherwise each comes with its derived events.
+        ``after``: the events of SSE ids up to it only build the snapshot (a reader attaching
+        to a resumable stream mid-way still sees the whole message).
+        """
         fold = self.accumulator.feed
         for sse in self.sse.feed(chunk):
             event = decode_event(sse)
-            fold(event)
-            out.append(event)
-        return out
+            derived = fold(event)
+            if after and _id_at_most(sse.id, after):
+                continue
+            if raw:
+                yield event
+            else:
+                yield from derived
+
+    def feed(self, chunk: bytes) -> list[MessageStreamEvent]:
+        """All the events of one chunk at once (the snapshot then reflects the whole chunk)."""
+        return list(self.iter_events(chunk))
+
+    def feed_raw(self, chunk: bytes) -> list[MessageStreamEvent]:
+        """Like ``feed``, but only the raw events."""
+        return list(self.iter_events(chunk, raw=True))
+
+    def restart_body(self) -> None:
+        """A new body continues this stream (a resume): fresh framing, same snapshot and
+        last event id. A partial event left by the broken body is dropped; the server
+        sends it again, whole, after the last id."""
+        last_event_id = self.sse.last_event_id
+        self.sse = SSEDecoder(self.sse._max)
+        self.sse.last_event_id = last_event_id
+
+    @property
+    def last_event_id(self) -> str | None:
+        return self.sse.last_event_id
 
     def close(self) -> None:
         """End of body. An event with no closing blank line is not dispatched (WHATWG, SDK);
@@ -52,3 +77,7 @@ class EventStreamParser:
     def complete(self) -> bool:
         return self.accumulator.complete
 
+
+
+def _id_at_most(event_id: str | None, after: int) -> bool:
+    return event_id is not None and event_id.isdigit() and int(event_id) <= after

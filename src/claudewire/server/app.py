@@ -1,7 +1,8 @@
 """The Messages API server: a Starlette app over one backend.
 
 Routes: POST /v1/messages (streamed or not), POST /v1/messages/count_tokens,
-GET /v1/models (paged) and GET /v1/models/{id}. Every response carries ``request-id``;
+GET /v1/models (paged) and GET /v1/models/{id}; GET /health and GET /metrics (see
+``observability/``) need no key. Every response carries ``request-id``;
 every error has the API's JSON shape and status.
 """
 
@@ -20,13 +21,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from .._exceptions import STATUS_BY_TYPE
 from ..protocol.accumulator import MessageAccumulator
 from ..protocol.events import event_from_dict
+from ..protocol.wire import status_for_type
 from . import ids
 from .catalogue import Catalogue
 from .errors import APIErrorResponse, invalid
 from .faults import CUT, FaultPlan, inject, raise_before_stream
+from .observability import Observer
+from .relay import Relay, routes as relay_routes
 from .streaming import EventStreamResponse, sse_body, unless_disconnected
 from .validation import validate_count, validate_create
 
@@ -36,12 +39,15 @@ _encode = msgspec.json.Encoder().encode
 
 
 class ServerConfig:
-    def __init__(self, backend: Any, *, api_key: str | None = None, ping_interval: float = 10.0, faults: bool = False) -> None:
+    def __init__(
+        self, backend: Any, *, api_key: str | None = None, ping_interval: float = 10.0, faults: bool = False, relay: Any = None
+    ) -> None:
         self.backend = backend
         self.api_key = api_key.encode() if api_key else None
         self.ping_interval = ping_interval
         self.faults = FaultPlan() if faults else None
         self.catalogue = Catalogue(backend.model)
+        self.relay = Relay(relay, ping_interval=ping_interval)  # resumable streams (server/relay/)
 
     def __repr__(self) -> str:  # never show the key
         return f"ServerConfig(backend={self.backend.model.id!r}, auth={'on' if self.api_key else 'off'})"
@@ -52,8 +58,7 @@ def json_response(status: int, body: Any, request_id: str, headers: dict[str, st
 
 
 def error_response(error: APIErrorResponse, request_id: str) -> Response:
-    retry = "true" if error.status in (408, 409, 429) or error.status >= 500 else "false"
-    return json_response(error.status, error.body(request_id), request_id, {"x-should-retry": retry, **error.headers})
+    return json_response(error.status, error.body(request_id), request_id, error.response_headers())
 
 
 def _check_headers(config: ServerConfig, request: Request) -> None:
@@ -107,6 +112,10 @@ async def create_message(request: Request, config: ServerConfig, request_id: str
     params = validate_create(await _read_body(request), config.catalogue)
     fault, delay = config.faults.select(request.headers) if config.faults else (None, 0.0)
     raise_before_stream(fault)
+    resumable = params.stream and relay_routes.wants_resume(request)
+    cut_after = None
+    if resumable and fault is not None and fault.kind == "disconnect_after":
+        fault, cut_after = None, fault.after  # it breaks the connection, not the generation
     backend = config.backend
     events = backend.stream(params)
     if fault is not None or delay:
@@ -120,6 +129,9 @@ async def create_message(request: Request, config: ServerConfig, request_id: str
     except BaseException:
         await events.aclose()
         raise
+    if resumable:
+        headers.update({"content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache"})
+        return await config.relay.start(request, first, events, request_id=request_id, headers=headers, cut_after=cut_after)
     if params.stream:
         headers.update({"content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache"})
         body = sse_body(first, events, ping_interval=config.ping_interval, request_id=request_id)
@@ -140,7 +152,7 @@ async def _collect(first: dict[str, Any], events: Any) -> dict[str, Any]:
                 raise APIErrorResponse(500, "Internal server error")
             if event["type"] == "error":
                 error = event["error"]
-                raise APIErrorResponse(STATUS_BY_TYPE.get(error["type"], 500), error["message"], type=error["type"])
+                raise APIErrorResponse(status_for_type(error["type"]), error["message"], type=error["type"])
             accumulator.feed(event_from_dict(event))
             try:
                 event = await events.__anext__()
@@ -184,18 +196,25 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 @contextlib.asynccontextmanager
 async def _lifespan(app: Starlette) -> AsyncIterator[None]:
     yield
+    await app.state.config.relay.aclose()
     await app.state.config.backend.aclose()
 
 
-def create_app(backend: Any, **options: Any) -> Starlette:
+def create_app(backend: Any, *, access_log: str | None = None, **options: Any) -> Starlette:
+    """``access_log``: ``"text"`` or ``"json"`` for one log line per request (off by default)."""
     config = ServerConfig(backend, **options)
+    observer = Observer(backend, access_log=access_log)
     app = Starlette(
         routes=[
             Route("/v1/messages", endpoint(create_message), methods=["POST"]),
             Route("/v1/messages/count_tokens", endpoint(count_tokens), methods=["POST"]),
+            Route("/v1/messages/streams/{stream_id}", endpoint(relay_routes.read_stream), methods=["GET"]),
+            Route("/v1/messages/streams/{stream_id}/cancel", endpoint(relay_routes.cancel_stream), methods=["POST"]),
             Route("/v1/models", endpoint(list_models), methods=["GET"]),
             Route("/v1/models/{model_id:path}", endpoint(get_model), methods=["GET"]),
+            *observer.routes(),
         ],
+        middleware=[observer.middleware()],
         exception_handlers={HTTPException: _http_error},
         lifespan=_lifespan,
     )

@@ -89,10 +89,12 @@ class MessageBuilder:
 
     def finish(self, stop_reason: str, stop_sequence: str | None = None, output_tokens: int | None = None) -> list[Event]:
         events = self.close()
-        usage: dict[str, Any] = {"output_tokens": self.deltas if output_tokens is None else output_tokens}
-        if self.cache_read is not None:
-            usage = {"input_tokens": self.input_tokens, "cache_creation_input_tokens": 0,
-                     "cache_read_input_tokens": self.cache_read, **usage}
+        usage = {  # cumulative, every count as the live API sends it (wire-spec §4.5)
+            "input_tokens": self.input_tokens,
+            "cache_creation_input_tokens": 0,
+            "cache_read_input_tokens": self.cache_read or 0,
+            "output_tokens": self.deltas if output_tokens is None else output_tokens,
+        }
         events.append(
             {"type": "message_delta", "delta": {"stop_reason": stop_reason, "stop_sequence": stop_sequence}, "usage": usage}
         )

@@ -1,21 +1,12 @@
-"""Errors the server answers with, in the API's own shape and statuses (wire-spec §5)."""
+"""Errors the server answers with, in the API's own shape and statuses (wire-spec §5).
+
+Status, ``error.type`` and ``x-should-retry`` all come from the wire table in
+``protocol/wire.py``, the one the client reads too.
+"""
 
 from __future__ import annotations
 
-ERROR_TYPES = {
-    400: "invalid_request_error",
-    401: "authentication_error",
-    402: "billing_error",
-    403: "permission_error",
-    404: "not_found_error",
-    405: "invalid_request_error",
-    409: "conflict_error",
-    413: "request_too_large",
-    429: "rate_limit_error",
-    500: "api_error",
-    504: "timeout_error",
-    529: "overloaded_error",
-}
+from ..protocol.wire import error_type_for_status, is_retryable
 
 
 class APIErrorResponse(Exception):
@@ -25,12 +16,15 @@ class APIErrorResponse(Exception):
     def __init__(self, status: int, message: str, *, type: str | None = None, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.status = status
-        self.type = type or ERROR_TYPES.get(status, "api_error")
+        self.type = type or error_type_for_status(status)
         self.message = message
         self.headers = headers or {}
 
     def body(self, request_id: str) -> dict:
         return {"type": "error", "error": {"type": self.type, "message": self.message}, "request_id": request_id}
+
+    def response_headers(self) -> dict[str, str]:
+        return {"x-should-retry": "true" if is_retryable(self.status) else "false", **self.headers}
 
 
 def invalid(message: str) -> APIErrorResponse:

@@ -156,9 +156,11 @@ def validate_create(body: bytes, catalogue: Catalogue) -> MessageCreateParams:
         )
     check_messages(params)
     check_thinking(params, params.max_tokens, params.temperature)
-    for i, seq in enumerate(params.stop_sequences or ()):
-        if not seq.strip():
-            raise invalid(f"stop_sequences.{i}: each stop sequence must contain non-whitespace")
+    stops = params.stop_sequences or ()
+    if any(not seq for seq in stops):  # the API's own texts, with no item index
+        raise invalid("stop_sequences: each stop sequence must be non-empty")
+    if any(not seq.strip() for seq in stops):
+        raise invalid("stop_sequences: each stop sequence must contain non-whitespace")
     return params
 
 

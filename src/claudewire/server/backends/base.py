@@ -8,6 +8,7 @@ from typing import Any, Protocol
 
 from ...protocol.params import (
     DocumentBlockParam,
+    ImageBlockParam,
     MessageCountTokensParams,
     MessageCreateParams,
     TextBlockParam,
@@ -15,6 +16,7 @@ from ...protocol.params import (
     ToolUseBlockParam,
 )
 from ..catalogue import ModelEntry
+from ..errors import invalid
 
 
 class Backend(Protocol):
@@ -49,6 +51,29 @@ def block_text(block: Any) -> str:
     if isinstance(block, DocumentBlockParam) and block.source.get("type") == "text":
         return str(block.source.get("data", ""))
     return ""  # images, thinking and the rest carry no text for a text-only model
+
+
+def reject_non_text(params: MessageCountTokensParams, model_id: str) -> None:
+    """A text-only model cannot see an image or a PDF: say so with a 400, never drop it silently
+    (the model would answer as if it had seen it). A plain-text document is text, and passes."""
+    for i, message in enumerate(params.messages):
+        if isinstance(message.content, str):
+            continue
+        for j, block in enumerate(message.content):
+            nested = block.content if isinstance(block, ToolResultBlockParam) and isinstance(block.content, list) else [block]
+            for inner in nested:
+                kind = _non_text_kind(inner)
+                if kind is not None:
+                    raise invalid(f"messages.{i}.content.{j}: {model_id} reads text only and cannot take {kind} content; "
+                                  "send the text instead, or use a backend with vision")
+
+
+def _non_text_kind(block: Any) -> str | None:
+    if isinstance(block, ImageBlockParam):
+        return "image"
+    if isinstance(block, DocumentBlockParam) and block.source.get("type") != "text":
+        return "document"
+    return None
 
 
 def message_text(content: str | list[Any]) -> str:

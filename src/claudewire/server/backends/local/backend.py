@@ -87,7 +87,7 @@ class LocalBackend:
         )
         self.n_ctx = self.llm.window
         self.model = ModelEntry(MODEL_ID, "SmolLM2 135M Instruct (local)", "2024-11-01T00:00:00Z", self.n_ctx, self.n_ctx)
-        self.render = PromptRenderer(self.llm.metadata["tokenizer.chat_template"])
+        self.render = PromptRenderer(self.llm.metadata["tokenizer.chat_template"], MODEL_ID)
         self.engine = Engine(self.llm)
         self.parallel = parallel
         self.max_queue = 4 * parallel if max_queue is None else max_queue
@@ -101,7 +101,20 @@ class LocalBackend:
     def active(self) -> int:
         return self.engine.active
 
+    @property
+    def queued(self) -> int:
+        """Requests waiting for a slot (GET /metrics)."""
+        return len(self.engine.waiting)
+
+    def health(self) -> dict[str, Any]:
+        generating = sum(slot.job is not None for slot in self.engine.slots)
+        return {"model_loaded": True, "generating": generating, "queued": self.queued, "slots": len(self.engine.slots)}
+
     # -- prompts ------------------------------------------------------------------------
+
+    def prompt(self, params: MessageCountTokensParams, call_after: str | None = None) -> str:
+        """The exact text the model reads; count_tokens and usage count its tokens."""
+        return self.render(params, call_after)
 
     def tokens(self, params: MessageCountTokensParams, call_after: str | None = None) -> list[int]:
         return self.llm.tokenize(self.render(params, call_after))

@@ -14,7 +14,9 @@ server stops), the decode in progress is aborted through llama.cpp's abort callb
 Prompt cache: a slot keeps the KV entries of everything it evaluated after its request
 ends. A new request takes the free slot whose tokens share the longest prefix with its
 prompt (the next turn of a conversation, a fixed system prompt) and evaluates only the
-rest; the shared part is reported as ``cache_read_input_tokens``.
+rest; the shared part is reported as ``cache_read_input_tokens``. As with the API, only a
+prefix of some length counts (``MIN_CACHED_PREFIX``): every prompt starts with the same few
+template tokens, and reusing those saves nothing worth reporting.
 
 Requests talk to the engine through ``Job``: the engine calls ``job.sink`` (thread-safe)
 with ``Admitted``, then text pieces (whole characters, stop sequences held back), then one
@@ -88,12 +90,16 @@ class Slot:
     used: int = 0  # step of last use: the least recently used free slot is evicted first
 
 
+MIN_CACHED_PREFIX = 64
+
+
 def shared_prefix(a: list[int], b: list[int]) -> int:
+    """Tokens ``a`` and ``b`` share at their start, or 0 below ``MIN_CACHED_PREFIX``."""
     n = min(len(a), len(b))
     i = 0
     while i < n and a[i] == b[i]:
         i += 1
-    return i
+    return i if i >= MIN_CACHED_PREFIX else 0
 
 
 class Engine:

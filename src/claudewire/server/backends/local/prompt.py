@@ -15,7 +15,7 @@ from typing import Any
 from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
 from ....protocol.params import MessageCountTokensParams, ToolResultBlockParam, ToolUseBlockParam
-from ..base import block_text, system_text
+from ..base import block_text, reject_non_text, system_text
 
 CALL_OPEN = "<tool_call>"
 CALL_PREFILL = CALL_OPEN + "[\n"  # where a forced call starts: the arguments follow under a grammar
@@ -83,11 +83,13 @@ def content_text(content: str | list[Any]) -> str:
 
 
 class PromptRenderer:
-    def __init__(self, chat_template: str) -> None:
+    def __init__(self, chat_template: str, model_id: str) -> None:
+        self.model_id = model_id
         self.formatter = Jinja2ChatFormatter(chat_template, eos_token="<|im_end|>", bos_token="<|im_start|>")
 
     def __call__(self, params: MessageCountTokensParams, call_after: str | None = None) -> str:
         """The prompt text. ``call_after``: the model's text so far in this turn, where it began a tool call."""
+        reject_non_text(params, self.model_id)  # a 400, never an image silently dropped
         turns: list[dict[str, str]] = []
         system = system_text(params.system)
         if uses_tools(params):

@@ -24,7 +24,7 @@ from ....protocol.params import MessageCountTokensParams, MessageCreateParams, T
 from ...builder import MessageBuilder
 from ...catalogue import ModelEntry
 from ...errors import APIErrorResponse, invalid
-from .engine import Admitted, Engine, EngineStopped, Finish, Job
+from .engine import RELEASED, Admitted, Engine, EngineStopped, Finish, Job
 from .model import Model, model_path, physical_cores
 from .prompt import CALL_OPEN, PromptRenderer, forced, uses_tools
 from .sampling import Sampling
@@ -56,6 +56,8 @@ class Generation:
 
     async def next(self) -> Any:
         item = await self.queue.get()
+        while item is RELEASED:
+            item = await self.queue.get()
         if isinstance(item, EngineStopped):
             raise APIErrorResponse(529, str(item))
         if isinstance(item, ValueError):  # a grammar llama.cpp could not parse
@@ -64,8 +66,15 @@ class Generation:
             raise item
         return item
 
-    def cancel(self) -> None:
-        self.engine.cancel(self.job)
+    async def close(self) -> None:
+        """Cancels the job, and returns once the engine has let go of it (within one step), so a
+        request that ends has really stopped computing."""
+        if self.engine.cancel(self.job):
+            await asyncio.shield(self._released())
+
+    async def _released(self) -> None:
+        while await self.queue.get() is not RELEASED:
+            pass
 
 
 class LocalBackend:
@@ -171,7 +180,7 @@ class LocalBackend:
             if item.stop_sequence == CALL_OPEN and tools and CALL_OPEN not in user_stops:
                 left = params.max_tokens - item.output_tokens
                 if left > 0:  # the model began a call: its arguments go on under the grammar
-                    generation.cancel()
+                    await generation.close()
                     prompt = await self._tokens(params, call_after="".join(said))
                     generation = self._start(prompt, params, left, call_grammar(tools), [])
                     await generation.next()  # Admitted
@@ -185,7 +194,7 @@ class LocalBackend:
             for event in build.finish(item.stop_reason, item.stop_sequence, item.output_tokens):
                 yield event
         finally:
-            generation.cancel()
+            await generation.close()
 
     async def _call(self, build: MessageBuilder, generation: Generation, tools: list[ToolParam],
                     produced: int) -> AsyncIterator[dict[str, Any]]:

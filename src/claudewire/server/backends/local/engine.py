@@ -65,6 +65,9 @@ class EngineStopped(RuntimeError):
     pass
 
 
+RELEASED = "released"  # the last item a job that held a slot receives: the engine has let go of it
+
+
 @dataclass(eq=False)
 class Job:
     prompt: list[int]
@@ -73,6 +76,7 @@ class Job:
     stops: list[str]
     sink: Callable[[Any], None]
     cancelled: bool = False
+    running: bool = False  # holds a slot
 
 
 @dataclass(eq=False)
@@ -132,8 +136,9 @@ class Engine:
             self.waiting.append(job)
             self._cond.notify()
 
-    def cancel(self, job: Job) -> None:
-        """A queued job leaves the queue at once; a running one is dropped before the next step."""
+    def cancel(self, job: Job) -> bool:
+        """A queued job leaves the queue at once; a running one is dropped before the next step
+        (then it receives ``RELEASED``). Returns whether the job still holds a slot."""
         with self._cond:
             job.cancelled = True
             try:
@@ -143,6 +148,7 @@ class Engine:
             if all(slot.job is None or slot.job.cancelled for slot in self.slots):
                 self._abort[0] = b"\x01"  # nobody left to serve in the step under way
             self._cond.notify()
+            return job.running
 
     def close(self, timeout: float = 5.0) -> None:
         with self._cond:
@@ -208,6 +214,7 @@ class Engine:
             slot.cached = job.prompt[:keep]
             slot.pending = job.prompt[keep:]
             slot.job, slot.sampler, slot.produced = job, sampler, 0
+            job.running = True
             slot.text = codecs.getincrementaldecoder("utf-8")("replace")
             slot.stops = StopSequenceFilter(job.stops)
             self._admitted += 1
@@ -305,7 +312,12 @@ class Engine:
         self._release(slot)
 
     def _release(self, slot: Slot) -> None:
+        job = slot.job
         if slot.sampler is not None:
             slot.sampler.close()
         slot.job, slot.sampler, slot.pending, slot.stops, slot.text = None, None, [], None, None
         slot.used = self.steps
+        if job is not None:
+            with self._cond:
+                job.running = False
+            job.sink(RELEASED)

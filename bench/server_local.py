@@ -88,7 +88,8 @@ def stream_once(client: anthropic.Anthropic, messages: list[dict], system: str |
     t0 = time.perf_counter()
     first = last = 0.0
     text = []
-    with client.messages.stream(model="claude-sonnet-4-6", max_tokens=MAX_TOKENS, temperature=0, messages=messages, **extra) as s:
+    with client.messages.stream(model="claude-sonnet-4-6", max_tokens=MAX_TOKENS, extra_body={"temperature": 0}, messages=messages,
+                                **extra) as s:
         for piece in s.text_stream:
             last = time.perf_counter()
             if not first:

@@ -10,8 +10,6 @@ of its input, which become ``input_json_delta`` events.
 from __future__ import annotations
 
 import json
-from typing import Any
-
 from llama_cpp.llama_grammar import SchemaConverter
 
 from ....protocol.params import ToolParam
@@ -21,14 +19,18 @@ def wrapper(name: str) -> str:
     return '{"name": ' + json.dumps(name, ensure_ascii=False) + ', "arguments": '
 
 
+def gbnf_literal(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r") + '"'
+
+
 def call_grammar(tools: list[ToolParam]) -> str:
     """GBNF whose ``root`` is one call of one of ``tools``."""
     converter = SchemaConverter(prop_order={}, allow_fetch=False, dotall=False, raw_pattern=False)
     alternatives = []
     for i, tool in enumerate(tools):
-        schema = converter.resolve_refs(tool.input_schema or {"type": "object"}, f"tool-{i}")
-        rule = converter.visit(schema, f"tool-{i}")
-        alternatives.append(f"{converter._format_literal(wrapper(tool.name))} {rule} \"}}\"")
+        schema = json.loads(json.dumps(tool.input_schema or {"type": "object"}))  # resolving refs edits it in place
+        rule = converter.visit(converter.resolve_refs(schema, f"tool-{i}"), f"tool-{i}")
+        alternatives.append(f"{gbnf_literal(wrapper(tool.name))} {rule} \"}}\"")
     return converter.format_grammar() + "\nroot ::= " + " | ".join(alternatives) + "\n"
 
 
@@ -83,6 +85,3 @@ def _parses(text: str) -> bool:
         return False
     return True
 
-
-def input_of(fragments: list[str]) -> Any:
-    return json.loads("".join(fragments))

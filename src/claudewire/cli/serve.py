@@ -57,6 +57,7 @@ def add_parser(commands: Any) -> None:
     parser.add_argument("--log-level", default="info", choices=LOG_LEVELS, help="info shows one access-log line per request")
     parser.add_argument("--log-format", default="text", choices=("text", "json"), help="access-log format")
     parser.add_argument("--no-web", dest="web", action="store_false", help="do not serve the web chat page at /")
+    add_local_arguments(parser)
     add_relay_arguments(parser)
     add_limit_options(parser)
     proxy_options.add_arguments(parser)
@@ -84,6 +85,23 @@ def limit_options(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, A
     return server, {"body_timeout": args.body_timeout, "max_body_bytes": args.max_body_bytes}
 
 
+def add_local_arguments(parser: argparse.ArgumentParser) -> None:
+    local = parser.add_argument_group("the local model")
+    local.add_argument("--threads", type=at_least_one, metavar="N", help="threads per decode step (default: the physical cores)")
+    local.add_argument("--threads-batch", type=at_least_one, metavar="N", help="threads for prompt processing (default: --threads)")
+    local.add_argument("--parallel", type=at_least_one, default=4, metavar="N",
+                       help="requests generated at once, each in its own KV sequence (the prompt cache keeps one per slot)")
+    local.add_argument("--max-queue", type=int, metavar="N", help="requests waiting for a slot before 529 overloaded_error "
+                       "(default: 4 × --parallel)")
+    local.add_argument("--ctx-size", type=at_least_one, default=8192, metavar="TOKENS", help="context window of each request")
+
+
+def local_options(args: argparse.Namespace) -> dict[str, Any]:
+    options = {"n_threads": args.threads, "n_threads_batch": args.threads_batch, "parallel": args.parallel,
+               "max_queue": args.max_queue, "n_ctx": args.ctx_size}
+    return {name: value for name, value in options.items() if value is not None}
+
+
 def run(args: argparse.Namespace) -> int:
     try:
         return serve(args)
@@ -107,6 +125,8 @@ def serve(args: argparse.Namespace) -> int:
         backend_options.update(proxy_options.backend_options(args, api_key=api_key))
     except ValueError as exc:
         raise StartupError(str(exc), 2) from None
+    if args.backend == "local":
+        backend_options.update(local_options(args))
     options: dict[str, Any] = {"ping_interval": args.ping_interval, "faults": args.faults, "access_log": args.log_format,
                                "relay": relay_options(args), "web": args.web}
     from ..server.observability import setup_logging
@@ -210,9 +230,9 @@ def uvicorn_level(level: str) -> str:
 def announcing_server(app: Any, announce: str, *, log_level: str, **limits: Any) -> Any:
     import uvicorn
 
-    from ..server.run import make_config
+    from ..server.run import DrainingServer, make_config
 
-    class AnnouncingServer(uvicorn.Server):
+    class AnnouncingServer(DrainingServer):
         async def startup(self, sockets: Any = None) -> None:
             await super().startup(sockets=sockets)
             if self.started and not self.should_exit:

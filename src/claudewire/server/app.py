@@ -114,8 +114,11 @@ async def create_message(request: Request, config: ServerConfig, request_id: str
     if fault is not None or delay:
         events = inject(events, fault, delay)
     headers = {"request-id": request_id, "x-claudewire-backend": backend.model.id}
-    try:
-        first = await events.__anext__()  # errors before this point are plain HTTP errors
+    try:  # errors before the first event are plain HTTP errors; a client that leaves while queued is dropped
+        waiting = await unless_disconnected(request.receive, events.__anext__())
+        if waiting.cancelled():
+            raise APIErrorResponse(499, "client closed the request")
+        first = waiting.result()
     except BaseException:
         await events.aclose()
         raise

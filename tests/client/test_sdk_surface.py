@@ -118,7 +118,7 @@ def test_the_sdk_names_exist() -> None:
     assert claudewire.MessageStopEvent.type == "message_stop" and claudewire.ContentBlockStopEvent.type == "content_block_stop"
 
 
-def test_top_level_names_are_the_sdks_plus_three_of_ours() -> None:
+def test_top_level_names_are_the_sdks_plus_our_stream_errors() -> None:
     assert sorted(claudewire.__all__) == claudewire.__all__  # kept sorted, written by hand
     assert set(claudewire.__all__) - set(dir(anthropic)) == {"IncompleteStreamError", "StreamProtocolError", "StreamCancelledError"}
     assert all(hasattr(claudewire, name) for name in claudewire.__all__)

@@ -225,7 +225,10 @@ class AsyncModels:
         def fetch_next(cursor: dict[str, Any]) -> Awaitable[AsyncPage]:
             return self._client._execute(lambda: self._list_request(limit, **cursor), "parsed")
 
-        return r.models_list_request(limit, after_id, before_id, lambda content: AsyncPage(content, before_id, fetch_next))
+        def page(content: bytes, response: Any) -> AsyncPage:
+            return AsyncPage(content, response, {"after_id": after_id, "before_id": before_id}, fetch_next)
+
+        return r.models_list_request(limit, after_id, before_id, page)
 
 
 class AsyncResources:

@@ -188,7 +188,10 @@ class Models:
         def fetch_next(cursor: dict[str, Any]) -> SyncPage:
             return self._client._execute(lambda: self._list_request(limit, **cursor), "parsed")
 
-        return r.models_list_request(limit, after_id, before_id, lambda content: SyncPage(content, before_id, fetch_next))
+        def page(content: bytes, response: Any) -> SyncPage:
+            return SyncPage(content, response, {"after_id": after_id, "before_id": before_id}, fetch_next)
+
+        return r.models_list_request(limit, after_id, before_id, page)
 
 
 class Resources:

@@ -36,6 +36,7 @@ from ._exceptions import (
     RequestTooLargeError,
     RetryableError,
     ServiceUnavailableError,
+    StreamCancelledError,
     StreamProtocolError,
     UnprocessableEntityError,
 )
@@ -117,6 +118,7 @@ __all__ = [
     "RetryableError",
     "ServiceUnavailableError",
     "Stream",
+    "StreamCancelledError",
     "StreamProtocolError",
     "TextEvent",
     "Timeout",

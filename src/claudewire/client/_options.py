@@ -121,6 +121,7 @@ class ClientOptions:
         default_headers: Mapping[str, Any] | None,
         default_query: Mapping[str, Any] | None,
         api_version: str,
+        resumable: bool = False,
     ) -> None:
         api_key = api_key if api_key is not None else os.environ.get("ANTHROPIC_API_KEY")
         auth_token = auth_token if auth_token is not None else os.environ.get("ANTHROPIC_AUTH_TOKEN")
@@ -134,6 +135,7 @@ class ClientOptions:
         self.custom_headers: dict[str, Any] = {**custom_headers_from_env(), **(default_headers or {})}
         self.default_query: dict[str, Any] = dict(default_query or {})
         self.api_version = api_version
+        self.resumable = resumable  # streams ask for x-claudewire-resumable (client/resume.py)
 
     def base_headers(self, *, async_: bool) -> dict[str, str]:
         """The headers every request carries before the key and the caller's own."""

@@ -11,6 +11,7 @@ from .._types import NOT_GIVEN, given
 from ._options import ClientOptions, merge_headers
 
 NON_STREAMING_LIMIT_SECONDS = 600
+RESUMABLE_HEADER = "x-claudewire-resumable"  # a resumable client's streams ask for resume (client/resume.py)
 
 _encode = msgspec.json.Encoder().encode
 
@@ -57,6 +58,8 @@ def http_request(options: ClientOptions, call: Call, *, async_: bool) -> dict[st
     ours = options.base_headers(async_=async_)
     if call.helper:
         ours["x-stainless-helper-method"] = "stream"
+    if call.stream and options.resumable:
+        ours[RESUMABLE_HEADER] = "true"  # a server without resume (the API) ignores it
     headers = merge_headers(ours, options.auth_headers(), options.custom_headers, call.headers)
     timeouts = options.timeouts
     if given(call.timeout):

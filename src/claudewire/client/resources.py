@@ -33,6 +33,7 @@ class Request:
     call: Call
     parse: Callable[[bytes, Any], Any] | None = None
     stream: Literal["events", "message"] | None = None
+    after: int = 0  # resume(after=n): events up to n build the snapshot but are not handed on
 
 
 def _beta(params: dict[str, Any], call: Call) -> Call:
@@ -66,18 +67,24 @@ def stream_request(params: dict[str, Any], *, timeout: Any, beta: bool = False) 
     return Request(call, stream="message")
 
 
+def resume_request(stream_id: str, after: int | None) -> Request:
+    """Attach to a resumable stream started elsewhere (another process, a page reload)."""
+    call = Call("GET", f"/v1/messages/streams/{stream_id}", stream=True, headers={"accept": "text/event-stream"})
+    return Request(call, stream="message", after=after or 0)
+
+
 def count_tokens_request(params: dict[str, Any], *, beta: bool = False) -> Request:
     call = _call("/v1/messages/count_tokens", params, beta=beta, body_stream=None)
     return Request(call, parse=parse_tokens)
 
 
-def models_list_call(limit: Any, after_id: Any, before_id: Any) -> Call:
+def models_list_request(limit: Any, after_id: Any, before_id: Any, page: Callable[[bytes, Any], Any]) -> Request:
     query = {k: v for k, v in (("limit", limit), ("after_id", after_id), ("before_id", before_id)) if given(v) and v is not None}
-    return Call("GET", "/v1/models", query=query)
+    return Request(Call("GET", "/v1/models", query=query), parse=page)
 
 
-def model_retrieve_call(model_id: str) -> Call:
-    return Call("GET", f"/v1/models/{model_id}")
+def model_retrieve_request(model_id: str) -> Request:
+    return Request(Call("GET", f"/v1/models/{model_id}"), parse=parse_model)
 
 
 # --- the one border where a success body becomes objects -------------------------------

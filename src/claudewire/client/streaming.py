@@ -13,11 +13,21 @@ from typing import Any, Generic, TypeVar
 
 import httpx2
 
-from .._exceptions import APIError, APITimeoutError, IncompleteStreamError, StreamProtocolError, in_band_error
+from .._exceptions import (
+    APIConnectionError,
+    APIError,
+    APITimeoutError,
+    IncompleteStreamError,
+    StreamCancelledError,
+    StreamProtocolError,
+    in_band_error,
+)
 from ..protocol import EventStreamParser, ProtocolError
 from ..protocol.events import MessageStreamEvent, TextEvent
 from ..protocol.types import ErrorEvent, Message, TextBlock
+from ..protocol.wire import is_retryable
 from ._transport import connection_error, transport_errors
+from .resume import CANCELLED_ERROR, Reconnect, Resumer
 
 __all__ = ["Stream", "AsyncStream", "MessageStream", "AsyncMessageStream", "MessageStreamManager", "AsyncMessageStreamManager"]
 
@@ -27,14 +37,27 @@ E = TypeVar("E")
 class StreamCore:
     """The state of one streamed response, sans-IO."""
 
-    def __init__(self, response: httpx2.Response, *, raw: bool, total_timeout: float | None) -> None:
+    def __init__(
+        self,
+        response: httpx2.Response,
+        *,
+        raw: bool,
+        total_timeout: float | None,
+        resumer: Resumer | None = None,
+        after: int = 0,
+    ) -> None:
         self.response = response
         self.parser = EventStreamParser()
         self.raw = raw
         self.deadline = None if total_timeout is None else time.monotonic() + total_timeout
         self.finished = False
+        self.stopped = False  # ended by our own cancel(): a clean stop
         self.failure: APIError | None = None
         self.on_bytes: Any = None  # an optional tap on the raw body (the CLI's --raw)
+        self.on_reconnect: Any = None  # sees each planned Reconnect (the CLI's "reconnecting…")
+        self.resumer = resumer  # set when the server offered resume (client/resume.py)
+        self.after = after  # resume(after=n): events up to n build the snapshot, unseen
+        self.broken_by: APIError | None = None
 
     @property
     def request_id(self) -> str | None:
@@ -54,18 +77,64 @@ class StreamCore:
         self.check_deadline()
         if self.on_bytes is not None:
             self.on_bytes(chunk)
+        resumer = self.resumer
         try:
-            for event in self.parser.iter_events(chunk, raw=self.raw):
+            for event in self.parser.iter_events(chunk, raw=self.raw, after=self.after):
                 if type(event) is ErrorEvent:
                     self.finished = True
-                    self.failure = in_band_error(
-                        event.to_dict(), response=self.response, request_id=self.request_id, partial_message=self.snapshot
-                    )
+                    self.failure = self._in_band(event)
                     return
+                if resumer is not None:
+                    resumer.failed = 0  # progress: the retry budget is for reconnects in a row
                 yield event
         except ProtocolError as exc:
             self.finished = True
             raise StreamProtocolError(str(exc), partial_message=self.snapshot, request_id=self.request_id) from exc
+
+    def _in_band(self, event: ErrorEvent) -> APIError | None:
+        body = event.to_dict()
+        if self.resumer is not None and event.error.type == CANCELLED_ERROR:
+            if self.resumer.cancelled:
+                self.stopped = True
+                return None
+            return StreamCancelledError(
+                f"{CANCELLED_ERROR}: {event.error.message}", status_code=499, response=self.response, body=body,
+                request_id=event.request_id or self.request_id, partial_message=self.snapshot,
+            )
+        return in_band_error(body, response=self.response, request_id=self.request_id, partial_message=self.snapshot)
+
+    # -- resuming a broken stream (only when the server offered it) ---------------------
+
+    def broken(self, error: APIConnectionError) -> Reconnect:
+        """The body broke (cut, transport error, idle timeout): the reconnect to make, or
+        ``error`` raised (no resume offered, our own cancel, or the deadline has passed)."""
+        if self.resumer is None or self.stopped or (self.deadline is not None and time.monotonic() > self.deadline):
+            raise error
+        self.broken_by = error
+        return self._plan()
+
+    def reconnected(self, outcome: httpx2.Response | APIConnectionError) -> Reconnect | None:
+        """The answer to a reconnect: None once the new body is in place, else the next
+        reconnect. When resuming fails for good the original break is raised."""
+        assert self.broken_by is not None and self.resumer is not None
+        if isinstance(outcome, httpx2.Response):
+            status = outcome.status_code
+            if status in (200, 204):  # 204: the stream ended with nothing after our last event
+                self.response = outcome
+                self.parser.restart_body()
+                self.finished = False
+                return None
+            if not is_retryable(status):  # the stream is gone (404: expired, unknown)
+                self.broken_by.add_note(f"resuming stream {self.resumer.stream_id} failed: HTTP {status}")
+                raise self.broken_by
+        return self._plan()
+
+    def _plan(self) -> Reconnect:
+        assert self.resumer is not None and self.broken_by is not None
+        plan = self.resumer.plan(self.broken_by, self.parser.last_event_id, self.remaining())
+        if self.on_reconnect is not None:
+            self.on_reconnect(plan)
+        return plan
 
     def raise_failure(self) -> None:
         if self.failure is not None:
@@ -75,7 +144,7 @@ class StreamCore:
         """The body ended: complete (a stop_reason arrived) or an ``IncompleteStreamError``."""
         self.finished = True
         self.parser.close()
-        if not self.parser.complete:
+        if not self.parser.complete and not self.stopped:
             raise IncompleteStreamError(
                 "The stream ended before the message was complete (no message_delta with a stop_reason).",
                 partial_message=self.snapshot,
@@ -118,22 +187,59 @@ class _StreamBase:
     def on_bytes(self, tap: Any) -> None:
         self._core.on_bytes = tap
 
+    @property
+    def on_reconnect(self) -> Any:
+        """An optional callback, called before each reconnect of a broken resumable stream."""
+        return self._core.on_reconnect
+
+    @on_reconnect.setter
+    def on_reconnect(self, callback: Any) -> None:
+        self._core.on_reconnect = callback
+
+    @property
+    def stream_id(self) -> str | None:
+        """The resumable stream's id (``x-claudewire-stream-id``); None when not resumable."""
+        resumer = self._core.resumer
+        return None if resumer is None else resumer.stream_id
+
+    def _cancel_call(self) -> Any:
+        resumer = self._core.resumer
+        if resumer is None:
+            raise RuntimeError("only a resumable stream can be cancelled on the server (Anthropic(resumable=True)); use close()")
+        resumer.cancelled = True
+        return resumer.cancel_call()
+
 
 class Stream(_StreamBase, Generic[E]):
     """Iterates the raw events of a streamed response (``messages.create(stream=True)``)."""
 
-    def __init__(self, response: httpx2.Response, *, raw: bool = True, total_timeout: float | None = None) -> None:
-        self._core = StreamCore(response, raw=raw, total_timeout=total_timeout)
+    def __init__(
+        self, response: httpx2.Response, *, raw: bool = True, total_timeout: float | None = None, client: Any = None, after: int = 0
+    ) -> None:
+        self._client = client
+        resumer = None if client is None else client._resumer(response)
+        self._core = StreamCore(response, raw=raw, total_timeout=total_timeout, resumer=resumer, after=after)
         self._iterator = self._events()
 
     def _events(self) -> Generator[Any, None, None]:
         core = self._core
         try:
-            with transport_errors(core.transport_error):
-                for chunk in core.response.iter_bytes():  # content-encoding decoded (a compressing proxy)
-                    yield from core.feed(chunk)
-                    core.raise_failure()
-            core.end()
+            while True:
+                try:
+                    with transport_errors(core.transport_error):
+                        for chunk in core.response.iter_bytes():  # content-encoding decoded (a compressing proxy)
+                            yield from core.feed(chunk)
+                            core.raise_failure()
+                            if core.stopped:
+                                break
+                    core.end()
+                    return
+                except APIConnectionError as exc:  # cut, transport error, idle timeout
+                    plan: Reconnect | None = core.broken(exc)
+                core.response.close()
+                while plan is not None:
+                    time.sleep(plan.delay)
+                    plan = core.reconnected(self._client._reconnect(plan.request))
         finally:
             core.response.close()
 
@@ -154,10 +260,19 @@ class Stream(_StreamBase, Generic[E]):
         self._iterator.close()
         self._core.response.close()
 
+    def cancel(self) -> None:
+        """Stop the generation on the server (a resumable stream): every reader's stream ends,
+        this one cleanly, keeping the partial message."""
+        self._client._request(self._cancel_call())
+
 
 class AsyncStream(_StreamBase, Generic[E]):
-    def __init__(self, response: httpx2.Response, *, raw: bool = True, total_timeout: float | None = None) -> None:
-        self._core = StreamCore(response, raw=raw, total_timeout=total_timeout)
+    def __init__(
+        self, response: httpx2.Response, *, raw: bool = True, total_timeout: float | None = None, client: Any = None, after: int = 0
+    ) -> None:
+        self._client = client
+        resumer = None if client is None else client._resumer(response)
+        self._core = StreamCore(response, raw=raw, total_timeout=total_timeout, resumer=resumer, after=after)
         self._iterator = self._events()
 
     async def _events(self) -> AsyncGenerator[Any, None]:
@@ -165,21 +280,32 @@ class AsyncStream(_StreamBase, Generic[E]):
 
         core = self._core
         try:
-            chunks = core.response.aiter_bytes().__aiter__()
             while True:
                 try:
-                    with transport_errors(core.transport_error):
-                        async with asyncio.timeout(core.remaining()):
-                            chunk = await chunks.__anext__()
-                except StopAsyncIteration:
-                    break
-                except TimeoutError:
-                    core.check_deadline()
-                    raise
-                for event in core.feed(chunk):
-                    yield event
-                core.raise_failure()
-            core.end()
+                    chunks = core.response.aiter_bytes().__aiter__()  # content-encoding decoded
+                    while True:
+                        try:
+                            with transport_errors(core.transport_error):
+                                async with asyncio.timeout(core.remaining()):
+                                    chunk = await chunks.__anext__()
+                        except StopAsyncIteration:
+                            break
+                        except TimeoutError:
+                            core.check_deadline()
+                            raise
+                        for event in core.feed(chunk):
+                            yield event
+                        core.raise_failure()
+                        if core.stopped:
+                            break
+                    core.end()
+                    return
+                except APIConnectionError as exc:  # cut, transport error, idle timeout
+                    plan: Reconnect | None = core.broken(exc)
+                await core.response.aclose()
+                while plan is not None:
+                    await asyncio.sleep(plan.delay)
+                    plan = core.reconnected(await self._client._reconnect(plan.request))
         finally:
             await core.response.aclose()
 
@@ -204,6 +330,11 @@ class AsyncStream(_StreamBase, Generic[E]):
 
     aclose = close
 
+    async def cancel(self) -> None:
+        """Stop the generation on the server (a resumable stream): every reader's stream ends,
+        this one cleanly, keeping the partial message."""
+        await self._client._request(self._cancel_call())
+
 
 # --- MessageStream helpers: messages.stream() -----------------------------------------
 
@@ -218,6 +349,8 @@ class _MessageStreamBase(_StreamBase):
 
     def _final_message(self) -> Message:
         message = self._core.snapshot
+        if message is not None and self._core.stopped:
+            return message  # we cancelled it: the partial message is the final one (stop_reason None)
         if message is None or not self._core.parser.complete:
             raise RuntimeError("the stream was closed before its message was complete; see current_message_snapshot")
         return message
@@ -232,8 +365,8 @@ class _MessageStreamBase(_StreamBase):
 class MessageStream(_MessageStreamBase, Stream[MessageStreamEvent]):
     """What ``with client.messages.stream(...) as stream`` gives: events, text and the final message."""
 
-    def __init__(self, response: httpx2.Response, *, total_timeout: float | None = None) -> None:
-        super().__init__(response, raw=False, total_timeout=total_timeout)
+    def __init__(self, response: httpx2.Response, *, total_timeout: float | None = None, client: Any = None, after: int = 0) -> None:
+        super().__init__(response, raw=False, total_timeout=total_timeout, client=client, after=after)
 
     @property
     def text_stream(self) -> Iterator[str]:
@@ -254,8 +387,8 @@ class MessageStream(_MessageStreamBase, Stream[MessageStreamEvent]):
 
 
 class AsyncMessageStream(_MessageStreamBase, AsyncStream[MessageStreamEvent]):
-    def __init__(self, response: httpx2.Response, *, total_timeout: float | None = None) -> None:
-        super().__init__(response, raw=False, total_timeout=total_timeout)
+    def __init__(self, response: httpx2.Response, *, total_timeout: float | None = None, client: Any = None, after: int = 0) -> None:
+        super().__init__(response, raw=False, total_timeout=total_timeout, client=client, after=after)
 
     @property
     def text_stream(self) -> AsyncIterator[str]:

@@ -24,17 +24,21 @@ class EventStreamParser:
         self.accumulator = MessageAccumulator()
         self.unterminated: ServerSentEvent | None = None
 
-    def iter_events(self, chunk: bytes, *, raw: bool = False) -> Iterator[MessageStreamEvent]:
+    def iter_events(self, chunk: bytes, *, raw: bool = False, after: int = 0) -> Iterator[MessageStreamEvent]:
         """The events of one chunk, each folded into the snapshot only as it is handed on.
 
         Lazy on purpose: while the caller handles event N, ``message`` reflects exactly events
         1..N, however many events the chunk held. ``raw`` hands on only the API's own events
         (as ``messages.create(stream=True)``); otherwise each comes with its derived events.
+        ``after``: the events of SSE ids up to it only build the snapshot (a reader attaching
+        to a resumable stream mid-way still sees the whole message).
         """
         fold = self.accumulator.feed
         for sse in self.sse.feed(chunk):
             event = decode_event(sse)
             derived = fold(event)
+            if after and _id_at_most(sse.id, after):
+                continue
             if raw:
                 yield event
             else:
@@ -48,10 +52,25 @@ class EventStreamParser:
         """Like ``feed``, but only the raw events."""
         return list(self.iter_events(chunk, raw=True))
 
+    def restart_body(self) -> None:
+        """A new body continues this stream (a resume): fresh framing, same snapshot and
+        last event id. A partial event left by the broken body is dropped; the server
+        sends it again, whole, after the last id."""
+        last_event_id = self.sse.last_event_id
+        self.sse = SSEDecoder(self.sse._max)
+        self.sse.last_event_id = last_event_id
+
+    @property
+    def last_event_id(self) -> str | None:
+        return self.sse.last_event_id
+
     def close(self) -> None:
         """End of body. An event with no closing blank line is not dispatched (WHATWG, SDK);
-        it is kept in ``unterminated`` for diagnostics."""
+        it is kept in ``unterminated`` for diagnostics. Its id does not become the last event
+        id: a resume must ask for that event again."""
+        last_event_id = self.sse.last_event_id
         self.unterminated = self.sse.flush()
+        self.sse.last_event_id = last_event_id
 
     @property
     def message(self) -> Message | None:
@@ -61,3 +80,7 @@ class EventStreamParser:
     def complete(self) -> bool:
         return self.accumulator.complete
 
+
+
+def _id_at_most(event_id: str | None, after: int) -> bool:
+    return event_id is not None and event_id.isdigit() and int(event_id) <= after

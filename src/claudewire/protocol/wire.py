@@ -49,8 +49,8 @@ WIRE_ERRORS: tuple[WireError, ...] = (
 )
 # fmt: on
 
-# error.type values the SDK knows that share a status above.
-_MORE_TYPES = {"memory_precondition_failed_error": 412, "memory_path_conflict_error": 409}
+# error.type values the SDK knows that share a status above, and the relay's cancel (ours).
+_MORE_TYPES = {"memory_precondition_failed_error": 412, "memory_path_conflict_error": 409, "stream_cancelled_error": 499}
 
 _BY_STATUS = {row.status: row for row in WIRE_ERRORS}
 _STATUS_BY_TYPE = {row.type: row.status for row in WIRE_ERRORS if row.type is not None} | _MORE_TYPES

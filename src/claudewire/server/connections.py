@@ -27,12 +27,12 @@ import h11
 import msgspec
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from . import ids
+from . import defaults, ids
 from .errors import APIErrorResponse
 
 log = logging.getLogger("claudewire.server")
-DEFAULT_HEADER_TIMEOUT = 10.0
-DEFAULT_LIMIT_CONCURRENCY = 2048
+DEFAULT_HEADER_TIMEOUT = defaults.HEADER_TIMEOUT
+DEFAULT_LIMIT_CONCURRENCY = defaults.LIMIT_CONCURRENCY
 
 
 def error_bytes(error: APIErrorResponse) -> tuple[list[tuple[bytes, bytes]], bytes]:

@@ -15,20 +15,21 @@ from typing import Any
 
 from starlette.requests import ClientDisconnect, Request
 
+from . import defaults
 from .errors import APIErrorResponse, invalid
 
-MAX_BODY_BYTES = 32 * 1024 * 1024  # the API's own limit for Messages requests
+MAX_BODY_BYTES = defaults.MAX_BODY_BYTES
 MAX_JSON_DEPTH = 128  # objects and arrays nested deeper are refused
 MAX_STOP_SEQUENCES = 1024
 MAX_STOP_SEQUENCE_CHARS = 65_536  # all stop sequences together
-DEFAULT_BODY_TIMEOUT = 60.0  # seconds for the whole body, once the headers are in
+DEFAULT_BODY_TIMEOUT = defaults.BODY_TIMEOUT
 OFF_LOOP_BYTES = 256 * 1024  # bodies larger than this are decoded in a worker thread
 
 
 @dataclass(slots=True)
 class Limits:
     max_body_bytes: int = MAX_BODY_BYTES
-    body_timeout: float = DEFAULT_BODY_TIMEOUT
+    body_timeout: float = defaults.BODY_TIMEOUT  # seconds for the whole body, once the headers are in
 
 
 async def read_body(request: Request, limits: Limits) -> bytearray:

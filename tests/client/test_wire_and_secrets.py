@@ -163,7 +163,7 @@ def test_protocol_error_in_a_stream_is_typed(raw_server) -> None:
 def test_the_key_never_appears(scripted_server, caplog, capfd) -> None:
     caplog.set_level(logging.DEBUG)
     for name in ("httpx2", "httpcore", "httpcore2", "claudewire", "uvicorn"):
-        logging.getLogger(name).setLevel(logging.DEBUG)
+        caplog.set_level(logging.DEBUG, logger=name)  # restored after the test, unlike setLevel
     seen: list[str] = []
     for kind in KINDS:
         c = client(kind, scripted_server)

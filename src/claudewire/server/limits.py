@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -122,10 +123,21 @@ def check_stop_sequences(stop_sequences: list[str] | None) -> None:
         raise invalid("stop_sequences: each stop sequence must contain non-whitespace")
 
 
+# One thread, not a pool: decoding and scanning are C calls that hold the GIL for a whole
+# call, so each extra thread is one more the event loop may wait behind. Large work queues here.
+_decoder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="claudewire-cpu")
+
+
 async def validated(request: Request, limits: Limits, validate: Any, *args: Any) -> Any:
-    """Read the body and run ``validate(body, *args)``: in a worker thread when the body is
-    large, so decoding megabytes never holds up the event loop's other clients."""
+    """Read the body and run ``validate(body, *args)``: in the decoding thread when the body
+    is large, so decoding megabytes never holds up the event loop's other clients."""
     body = await read_body(request, limits)
-    if len(body) <= OFF_LOOP_BYTES:
-        return validate(body, *args)
-    return await asyncio.to_thread(validate, body, *args)
+    return await off_loop(len(body), validate, body, *args)
+
+
+async def off_loop(size: int, work: Any, *args: Any) -> Any:
+    """``work(*args)``, in the one CPU thread when ``size`` (bytes or characters of input) is
+    over ``OFF_LOOP_BYTES``; inline when small, where a thread hop would cost more."""
+    if size <= OFF_LOOP_BYTES:
+        return work(*args)
+    return await asyncio.get_running_loop().run_in_executor(_decoder, work, *args)

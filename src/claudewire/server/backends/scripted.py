@@ -20,13 +20,13 @@ from typing import Any
 from ...protocol.params import MessageCountTokensParams, MessageCreateParams, TextBlockParam
 from ..builder import MessageBuilder
 from ..catalogue import ModelEntry
+from ..limits import off_loop
 from .base import message_text, system_text
 
 _WORD = re.compile(r"\s*\S+")
 _PLACEHOLDERS = {"string": "example", "number": 0, "integer": 0, "boolean": False, "array": [], "object": {}}
 THINKING = "Let me think about how to answer this. I will repeat the message back."
-YIELD_EVERY = 64  # events between two returns to the event loop, so one long reply never holds it
-OFF_LOOP_CHARS = 256 * 1024  # longer texts are counted and searched in a worker thread
+YIELD_EVERY = 16  # events between two returns to the event loop, so many long replies share it finely
 
 
 def iter_words(text: str) -> Iterator[str]:
@@ -88,16 +88,12 @@ def _reply_text(params: MessageCreateParams) -> str:
     return "\n".join(_texts(last_user.content)) if last_user else ""
 
 
-async def _off_loop(size: int, work: Any, *args: Any) -> Any:
-    return work(*args) if size <= OFF_LOOP_CHARS else await asyncio.to_thread(work, *args)
-
-
 class ScriptedBackend:
     def __init__(self) -> None:
         self.model = ModelEntry("claudewire-scripted", "claudewire scripted echo", "2026-11-25T00:00:00Z", 128_000, 1_000_000)
 
     async def count_tokens(self, params: MessageCountTokensParams) -> int:
-        return await _off_loop(_size(params), count_tokens, params)
+        return await off_loop(_size(params), count_tokens, params)
 
     async def aclose(self) -> None:
         pass
@@ -105,9 +101,9 @@ class ScriptedBackend:
     async def stream(self, params: MessageCreateParams) -> AsyncIterator[dict[str, Any]]:
         """The reply, generated as it is sent: never more than one event built ahead."""
         size = _size(params)
-        input_tokens = await _off_loop(size, count_tokens, params)
+        input_tokens = await off_loop(size, count_tokens, params)
         text = _reply_text(params)
-        cut = await _off_loop(len(text), first_stop, text, params.stop_sequences or [])
+        cut = await off_loop(len(text), first_stop, text, params.stop_sequences or [])
         for n, event in enumerate(self.events(params, input_tokens, text, cut), 1):
             yield event
             if n % YIELD_EVERY == 0:

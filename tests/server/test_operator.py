@@ -167,4 +167,5 @@ def test_text_access_log_line(caplog: pytest.LogCaptureFixture) -> None:
 @pytest.mark.local
 def test_health_says_the_local_model_is_loaded(local_server) -> None:
     health = httpx2.get(local_server.base_url + "/health").json()
-    assert health == {"status": "ok", "model": "smollm2-135m-instruct", "model_loaded": True, "generating": 0, "queued": 0}
+    assert health == {"status": "ok", "model": "smollm2-135m-instruct", "model_loaded": True, "generating": 0, "queued": 0,
+                      "slots": 8}

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import argparse
 import errno
+import gc
 import json
 import os
 import socket
 import sys
 from typing import Any
 
+from ..server.proxy import options as proxy_options
 from .args import HelpFormatter, at_least_one, port_number, positive_float
 
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
@@ -36,7 +38,7 @@ def add_parser(commands: Any) -> None:
         "serve",
         help="run a Messages API server",
         description="Serve the Messages API (POST /v1/messages, /v1/messages/count_tokens, GET /v1/models), "
-        "plus GET /health and GET /metrics (Prometheus), which need no key.",
+        "plus GET /health and GET /metrics (Prometheus), which need no key, and a web chat page at /.",
         formatter_class=HelpFormatter,
         epilog=f"environment:\n  {KEY_ENV}  the key clients must send (same as --api-key)\n\n"
         "exit status: 0 after a clean shutdown, 1 when the address cannot be used, 2 for a bad option or installation",
@@ -54,8 +56,50 @@ def add_parser(commands: Any) -> None:
     parser.add_argument("--workers", type=at_least_one, default=1, help="worker processes (each loads its own backend)")
     parser.add_argument("--log-level", default="info", choices=LOG_LEVELS, help="info shows one access-log line per request")
     parser.add_argument("--log-format", default="text", choices=("text", "json"), help="access-log format")
+    parser.add_argument("--no-web", dest="web", action="store_false", help="do not serve the web chat page at /")
+    add_local_arguments(parser)
     add_relay_arguments(parser)
+    add_limit_options(parser)
+    proxy_options.add_arguments(parser)
     parser.set_defaults(run=run)
+
+
+def add_limit_options(parser: argparse.ArgumentParser) -> None:
+    """What one client may cost the server (README, "Limits")."""
+    from ..server import defaults
+
+    group = parser.add_argument_group("limits")
+    group.add_argument("--header-timeout", type=positive_float, default=defaults.HEADER_TIMEOUT, metavar="SECONDS",
+                       help="close a connection whose request headers take longer")
+    group.add_argument("--body-timeout", type=positive_float, default=defaults.BODY_TIMEOUT, metavar="SECONDS",
+                       help="answer 408 when a request body takes longer")
+    group.add_argument("--limit-concurrency", type=int, default=defaults.LIMIT_CONCURRENCY, metavar="N",
+                       help="answer 529 beyond N connections or requests at once (0: no limit)")
+    group.add_argument("--max-body-bytes", type=at_least_one, default=defaults.MAX_BODY_BYTES, metavar="BYTES",
+                       help="answer 413 beyond this body size (the API's 32 MiB)")
+
+
+def limit_options(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(uvicorn settings, app Limits fields) from the command line."""
+    server = {"header_timeout": args.header_timeout, "limit_concurrency": args.limit_concurrency or None}
+    return server, {"body_timeout": args.body_timeout, "max_body_bytes": args.max_body_bytes}
+
+
+def add_local_arguments(parser: argparse.ArgumentParser) -> None:
+    local = parser.add_argument_group("the local model")
+    local.add_argument("--threads", type=at_least_one, metavar="N", help="threads per decode step (default: the physical cores)")
+    local.add_argument("--threads-batch", type=at_least_one, metavar="N", help="threads for prompt processing (default: --threads)")
+    local.add_argument("--parallel", type=at_least_one, default=4, metavar="N",
+                       help="requests generated at once, each in its own KV sequence (the prompt cache keeps one per slot)")
+    local.add_argument("--max-queue", type=int, metavar="N", help="requests waiting for a slot before 529 overloaded_error "
+                       "(default: 4 × --parallel)")
+    local.add_argument("--ctx-size", type=at_least_one, default=8192, metavar="TOKENS", help="context window of each request")
+
+
+def local_options(args: argparse.Namespace) -> dict[str, Any]:
+    options = {"n_threads": args.threads, "n_threads_batch": args.threads_batch, "parallel": args.parallel,
+               "max_queue": args.max_queue, "n_ctx": args.ctx_size}
+    return {name: value for name, value in options.items() if value is not None}
 
 
 def run(args: argparse.Namespace) -> int:
@@ -77,23 +121,37 @@ def serve(args: argparse.Namespace) -> int:
         raise StartupError(f"--model-file is for the local backend, not --backend {args.backend}", 2)
     api_key = read_api_key(args)
     backend_options = {"path": args.model_file} if args.model_file else {}
+    try:
+        backend_options.update(proxy_options.backend_options(args, api_key=api_key))
+    except ValueError as exc:
+        raise StartupError(str(exc), 2) from None
+    if args.backend == "local":
+        backend_options.update(local_options(args))
     options: dict[str, Any] = {"ping_interval": args.ping_interval, "faults": args.faults, "access_log": args.log_format,
-                               "relay": relay_options(args)}
+                               "relay": relay_options(args), "web": args.web}
     from ..server.observability import setup_logging
 
     setup_logging(args.log_level)
     if args.workers > 1 and args.store == "memory":
         raise StartupError("--workers > 1 needs a shared stream store: the memory store lives in one process; "
                            "use --store redis://host:port/db (pip install 'claudewire[redis]') or one worker", 2)
+    from ..server.connections import raise_fd_limit
+    from ..server.limits import Limits
+
+    raise_fd_limit()  # before any socket: each connection holds a descriptor
     sock = listen(args.host, args.port)
+    server_limits, app_limits = limit_options(args)
     if args.workers > 1:
-        return serve_workers(args, sock, api_key, backend_options, options)
+        return serve_workers(args, sock, api_key, backend_options, {**options, "limits": app_limits}, server_limits)
     backend = load(args.backend, backend_options)
     from ..server.app import create_app
 
-    app = create_app(backend, api_key=api_key, **options)
+    app = create_app(backend, api_key=api_key, limits=Limits(**app_limits), **options)
     announce = f"claudewire: serving {backend.model.id} ({args.backend}) on {url_of(sock)}"
-    server = announcing_server(app, announce, log_level=args.log_level)
+    if args.web:
+        announce += f"\nclaudewire: chat in a browser at {url_of(sock)}/"
+    server = announcing_server(app, announce, log_level=args.log_level, **server_limits)
+    gc.freeze()  # the start-up heap never becomes garbage: full collections skip it (shorter pauses mid-stream)
     server.run(sockets=[sock])
     return 0
 
@@ -169,21 +227,21 @@ def uvicorn_level(level: str) -> str:
     return level if level in ("debug", "error", "critical") else "warning"
 
 
-def announcing_server(app: Any, announce: str, *, log_level: str) -> Any:
-    import uvicorn
+def announcing_server(app: Any, announce: str, *, log_level: str, **limits: Any) -> Any:
+    from ..server.run import DrainingServer, make_config
 
-    class AnnouncingServer(uvicorn.Server):
+    class AnnouncingServer(DrainingServer):
         async def startup(self, sockets: Any = None) -> None:
             await super().startup(sockets=sockets)
             if self.started and not self.should_exit:
                 print(announce, file=sys.stderr, flush=True)
 
-    config = uvicorn.Config(app, log_level=uvicorn_level(log_level), access_log=False, timeout_graceful_shutdown=3)
+    config = make_config(app, log_level=uvicorn_level(log_level), access_log=False, timeout_graceful_shutdown=3, **limits)
     return AnnouncingServer(config)
 
 
 def serve_workers(args: argparse.Namespace, sock: socket.socket, api_key: str | None, backend_options: dict[str, Any],
-                  options: dict[str, Any]) -> int:
+                  options: dict[str, Any], limits: dict[str, Any]) -> int:
     """Several processes on one listening socket; each builds its app through ``server.factory``."""
     import uvicorn
     from uvicorn.supervisors import Multiprocess
@@ -201,8 +259,10 @@ def serve_workers(args: argparse.Namespace, sock: socket.socket, api_key: str | 
     elif api_key:
         os.environ[KEY_ENV] = api_key
     os.environ[ENV] = json.dumps(shared)
-    config = uvicorn.Config("claudewire.server.factory:app_from_env", factory=True, workers=args.workers,
-                            log_level=uvicorn_level(args.log_level), access_log=False, timeout_graceful_shutdown=3)
+    from ..server.run import make_config
+
+    config = make_config("claudewire.server.factory:app_from_env", factory=True, workers=args.workers,
+                         log_level=uvicorn_level(args.log_level), access_log=False, timeout_graceful_shutdown=3, **limits)
     print(f"claudewire: serving {args.backend} with {args.workers} workers on {url_of(sock)}", file=sys.stderr, flush=True)
     try:
         supervisor = Multiprocess(config, sockets=[sock])

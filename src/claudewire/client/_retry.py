@@ -60,7 +60,7 @@ def status_error(response: Any, body_bytes: bytes) -> APIStatusError:
     """The exception for an error response, its body parsed as JSON when it is JSON."""
     try:
         body: Any = msgspec.json.decode(body_bytes) if body_bytes else None
-    except msgspec.DecodeError:
+    except (msgspec.MsgspecError, ValueError, RecursionError):  # not JSON, not UTF-8, nested too deep
         body = body_bytes.decode("utf-8", "replace") or None
     return make_status_error(response.status_code, body, response=response, request_id=response.headers.get("request-id"))
 

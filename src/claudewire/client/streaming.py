@@ -227,7 +227,7 @@ class Stream(_StreamBase, Generic[E]):
             while True:
                 try:
                     with transport_errors(core.transport_error):
-                        for chunk in core.response.iter_raw():
+                        for chunk in core.response.iter_bytes():  # content-encoding decoded (a compressing proxy)
                             yield from core.feed(chunk)
                             core.raise_failure()
                             if core.stopped:
@@ -282,7 +282,7 @@ class AsyncStream(_StreamBase, Generic[E]):
         try:
             while True:
                 try:
-                    chunks = core.response.aiter_raw().__aiter__()
+                    chunks = core.response.aiter_bytes().__aiter__()  # content-encoding decoded
                     while True:
                         try:
                             with transport_errors(core.transport_error):

@@ -4,6 +4,11 @@ Known fields are typed Struct fields. Fields the model does not declare, and who
 objects of types it does not know, are kept: extra fields live in the instance
 ``__dict__`` (so ``obj.new_field`` works) and come back out of ``to_dict()``.
 
+An unknown field never overwrites or breaks a typed one: a name the class already uses
+(a method such as ``to_dict``, ``type``, anything private or dunder) is kept aside in
+``model_extra`` instead of becoming an attribute, and still comes back out of
+``to_dict()``.
+
 Decoding takes a fast path and a faithful one. The fast path is msgspec's C decoder on
 Structs that forbid unknown fields; it covers every object the API sends today. When it
 meets something new (an unknown field or ``type`` tag) it raises, and ``build`` walks the
@@ -19,7 +24,9 @@ from typing import Any, ClassVar, Union, get_args, get_origin
 
 import msgspec
 
-__all__ = ["Model", "Unknown", "Decoder", "build", "from_builtins", "to_dict"]
+__all__ = ["Model", "Unknown", "Decoder", "build", "from_builtins", "to_dict", "merge_extras"]
+
+_SHADOWED = "__shadowed_extras__"  # where extras named like the class's own attributes live
 
 
 class Model(
@@ -37,8 +44,18 @@ class Model(
     def to_dict(self) -> dict[str, Any]:
         return to_dict(self)
 
-    def to_json(self) -> bytes:
-        return msgspec.json.encode(to_dict(self))
+    def to_json(self, *, indent: int | None = 2) -> str:
+        """The API's JSON as a ``str``, indented like the SDK's (``indent=None``: compact)."""
+        encoded = msgspec.json.encode(to_dict(self))
+        if indent:
+            encoded = msgspec.json.format(encoded, indent=indent)
+        return encoded.decode()
+
+    @property
+    def model_extra(self) -> dict[str, Any]:
+        """Every field this version does not declare, as sent (pydantic's name for it)."""
+        extras = {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
+        return extras | self.__dict__.get(_SHADOWED, {})
 
 
 def expose_tags(namespace: dict[str, Any]) -> None:
@@ -83,6 +100,8 @@ def to_dict(value: Any) -> Any:
         for name, field in value.__dict__.items():
             if not name.startswith("_"):
                 out[name] = to_dict(field)
+        for name, field in value.__dict__.get(_SHADOWED, {}).items():
+            out.setdefault(name, to_dict(field))
         return out
     if isinstance(value, list):
         return [to_dict(v) for v in value]
@@ -176,8 +195,47 @@ def _build_model(cls: type[Model], value: Any) -> Model:
         known = {"type": value.get("type", "")}
         extra = {k: v for k, v in value.items() if k != "type"}
     obj = cls(**known)
-    obj.__dict__.update(extra)
+    _keep_extras(obj, extra)
     return obj
+
+
+def _reserved(cls: type, name: str) -> bool:
+    """A name an extra may not take as an attribute: private, dunder, or already the class's."""
+    return name.startswith("_") or hasattr(cls, name)
+
+
+def _keep_extras(obj: Model, extra: dict[str, Any]) -> None:
+    cls = type(obj)
+    for key, item in extra.items():
+        if _reserved(cls, key):
+            obj.__dict__.setdefault(_SHADOWED, {})[key] = item
+        else:
+            obj.__dict__[key] = item
+
+
+def merge_extras(target: Model, source: Model, *, typed: bool) -> None:
+    """Carry ``source``'s unknown fields onto ``target`` (newer fields of a delta onto the snapshot).
+
+    A name that is one of ``target``'s typed fields is set only when ``typed`` is true and
+    the value has that field's type; otherwise it stays on ``source`` alone. Names the
+    target reserves are kept aside, as in decoding. Nothing typed is ever overwritten
+    with a value of the wrong shape.
+    """
+    fields = _fields(type(target))
+    extras = {k: v for k, v in source.__dict__.items() if not k.startswith("_")}
+    for name, value in extras.items():
+        if name in fields:
+            if not typed:
+                continue
+            try:
+                value = build(fields[name], value)
+            except (msgspec.ValidationError, TypeError, ValueError, RecursionError):
+                continue
+            setattr(target, name, value)
+        elif _reserved(type(target), name):
+            target.__dict__.setdefault(_SHADOWED, {})[name] = value
+        else:
+            target.__dict__[name] = value
 
 
 def from_builtins(tp: Any, value: Any) -> Any:

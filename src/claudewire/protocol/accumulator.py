@@ -26,7 +26,7 @@ from typing import Any
 
 import msgspec
 
-from ._model import Unknown
+from ._model import Unknown, merge_extras
 from .buffers import FragmentBuffer
 from .errors import InvalidToolInput, UnexpectedEvent, UnknownBlockIndex
 from .events import (
@@ -252,8 +252,7 @@ class MessageAccumulator:
             message.stop_details = delta.stop_details
         if delta.container is not None:
             message.container = delta.container
-        for name, value in delta.__dict__.items():  # fields newer than this version
-            setattr(message, name, value)
+        merge_extras(message, delta, typed=False)  # fields newer than this version; never the typed ones
         usage, new = message.usage, event.usage
         usage.output_tokens = new.output_tokens
         for name in (
@@ -266,8 +265,7 @@ class MessageAccumulator:
             value = getattr(new, name)
             if value is not None:
                 setattr(usage, name, value)
-        for name, value in new.__dict__.items():
-            setattr(usage, name, value)
+        merge_extras(usage, new, typed=True)
         return [event]
 
     def _sync(self, index: int, tracked: _Open) -> None:
@@ -276,8 +274,10 @@ class MessageAccumulator:
             return
         block = self._blocks[index]
         if tracked.kind == _TEXT:
+            block.text = ""  # drop the old text first, so the buffer can grow it in place
             block.text = buffer.joined()
         elif tracked.kind == _THINKING:
+            block.thinking = ""
             block.thinking = buffer.joined()
         elif tracked.kind == _TOOL:
             text = buffer.joined()
@@ -302,6 +302,6 @@ def _copy(model: Any) -> Any:
 def _strict_input(index: int, text: str) -> Any:
     try:
         return msgspec.json.decode(text)
-    except msgspec.DecodeError as exc:
-        raise InvalidToolInput(index, str(exc), text) from None
+    except (msgspec.MsgspecError, RecursionError) as exc:  # bad JSON, a number out of range, nesting too deep
+        raise InvalidToolInput(index, str(exc) or type(exc).__name__, text) from None
 

@@ -48,6 +48,11 @@ _fast_decoder = msgspec.json.Decoder(RawMessageStreamEvent)
 _json_decoder = msgspec.json.Decoder()
 
 
+# What decoding hostile bytes can raise. Decoding is the border where bytes become objects:
+# past it, only our ProtocolError (here MalformedEvent) leaves.
+_DECODE_ERRORS = (msgspec.MsgspecError, RecursionError, ValueError, TypeError, AttributeError, KeyError)
+
+
 def decode_event(sse: ServerSentEvent) -> RawMessageStreamEvent | Unknown:
     """Type one SSE event; raise ``MalformedEvent`` if its data is not the JSON it claims."""
     data = sse.data
@@ -57,21 +62,25 @@ def decode_event(sse: ServerSentEvent) -> RawMessageStreamEvent | Unknown:
         return _fast_decoder.decode(data)
     except msgspec.ValidationError:
         pass  # something new, or a missing "type": take the faithful path
-    except msgspec.DecodeError as exc:
-        if sse.event == "error":  # a non-JSON error payload is still an error
-            return ErrorEvent(error=ErrorObject(type="api_error", message=data))
-        raise MalformedEvent(sse.event, data, str(exc)) from None
-    raw = _json_decoder.decode(data)
-    if isinstance(raw, dict):
+    except _DECODE_ERRORS as exc:
+        return _undecodable(sse, data, exc)
+    try:
+        raw = _json_decoder.decode(data)
+        if not isinstance(raw, dict):
+            unknown = Unknown(type=sse.event or "")
+            unknown.__dict__["data"] = raw
+            return unknown
         if "type" not in raw and sse.event:
             raw["type"] = sse.event
-        try:
-            return build(RawMessageStreamEvent, raw)
-        except (msgspec.ValidationError, TypeError) as exc:
-            raise MalformedEvent(sse.event, data, str(exc)) from None
-    unknown = Unknown(type=sse.event or "")
-    unknown.__dict__["data"] = raw
-    return unknown
+        return build(RawMessageStreamEvent, raw)
+    except _DECODE_ERRORS as exc:
+        return _undecodable(sse, data, exc)
+
+
+def _undecodable(sse: ServerSentEvent, data: str, exc: BaseException) -> ErrorEvent:
+    if sse.event == "error":  # a non-JSON (or oddly shaped) error payload is still an error
+        return ErrorEvent(error=ErrorObject(type="api_error", message=data))
+    raise MalformedEvent(sse.event, data, str(exc) or type(exc).__name__) from None
 
 
 def event_from_dict(raw: dict[str, Any]) -> RawMessageStreamEvent | Unknown:

@@ -9,8 +9,9 @@ line came: an ``id:``-, ``retry:``- or ``event:``-only block dispatches nothing.
 ``id`` still becomes ``last_event_id`` and its ``retry`` the ``reconnection_time``, as
 WHATWG says; a data-less ``event: ping`` is simply not an event.)
 
-Cost is linear in the input whatever the chunking: a partial line is kept as a list of
-pieces and joined once, when its line end arrives.
+Cost is linear in the input whatever the chunking: a partial line grows in one
+``bytearray`` (a byte trickled per chunk costs a byte, not a bytes object) and is read
+once, when its line end arrives.
 """
 
 from __future__ import annotations
@@ -48,8 +49,7 @@ class SSEDecoder:
 
     __slots__ = (
         "_max",
-        "_pieces",
-        "_pending_size",
+        "_partial",
         "_skip_lf",
         "_at_start",
         "_event",
@@ -64,8 +64,7 @@ class SSEDecoder:
 
     def __init__(self, max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES) -> None:
         self._max = max_event_bytes
-        self._pieces: list[bytes] = []  # the current, unterminated line
-        self._pending_size = 0
+        self._partial = bytearray()  # the current, unterminated line
         self._skip_lf = False  # the last chunk ended in CR: a leading LF belongs to it
         self._at_start = True  # a BOM may still come
         self._event: str | None = None
@@ -79,11 +78,11 @@ class SSEDecoder:
 
     def feed(self, chunk: bytes) -> list[ServerSentEvent]:
         if self._at_start:
-            head = b"".join(self._pieces) + chunk
+            head = bytes(self._partial) + chunk
             if len(head) < 3 and _BOM.startswith(head):
-                self._pieces = [head] if head else []
+                self._partial[:] = head
                 return []
-            self._pieces = []
+            self._partial.clear()
             self._at_start = False
             chunk = head[3:] if head.startswith(_BOM) else head
         if self._skip_lf and chunk:
@@ -101,11 +100,10 @@ class SSEDecoder:
         elif last[-1] == 13:
             self._skip_lf = True
         for raw in lines:
-            if self._pieces:
-                self._pieces.append(raw)
-                raw = b"".join(self._pieces)
-                self._pieces = []
-                self._pending_size = 0
+            if self._partial:
+                self._partial += raw
+                raw = bytes(self._partial)
+                self._partial.clear()
             line = raw.rstrip(b"\r\n") if raw[-1] == 10 else raw[:-1]
             if not line:
                 if self._dirty:
@@ -118,9 +116,8 @@ class SSEDecoder:
                 raise EventTooLarge(self._max)
             self._field(line)
         if tail is not None:
-            self._pieces.append(tail)
-            self._pending_size += len(tail)
-            if self._pending_size + self._event_size > self._max:
+            self._partial += tail
+            if len(self._partial) + self._event_size > self._max:
                 raise EventTooLarge(self._max)
         return events
 
@@ -131,12 +128,11 @@ class SSEDecoder:
         WHATWG discards it; the official SDK never sees it. Returning it lets a caller
         report a cut stream precisely.
         """
-        if self._pieces and not self._at_start:
-            line = b"".join(self._pieces)
-            self._pieces = []
-            self._pending_size = 0
+        if self._partial and not self._at_start:
+            line = bytes(self._partial)
+            self._partial.clear()
             self._field(line)
-        self._pieces = []
+        self._partial.clear()
         return self._dispatch() if self._dirty else None
 
     def _field(self, line: bytes) -> None:

@@ -2,7 +2,7 @@
 
 Routes: POST /v1/messages (streamed or not), POST /v1/messages/count_tokens,
 GET /v1/models (paged) and GET /v1/models/{id}; GET /health and GET /metrics (see
-``observability/``) need no key. Every response carries ``request-id``;
+``observability/``) need no key; the web chat page at / (``webpage.py``). Every response carries ``request-id``;
 every error has the API's JSON shape and status.
 """
 
@@ -28,26 +28,31 @@ from . import ids
 from .catalogue import Catalogue
 from .errors import APIErrorResponse, invalid
 from .faults import CUT, FaultPlan, inject, raise_before_stream
+from .limits import Limits, validated
 from .observability import Observer
+from .proxy.respond import forward as forward_to_upstream
 from .relay import Relay
 from .relay import routes as relay_routes
 from .streaming import EventStreamResponse, sse_body, unless_disconnected
 from .validation import validate_count, validate_create
+from .webpage import web_routes
 
 log = logging.getLogger("claudewire.server")
-MAX_BODY_BYTES = 32 * 1024 * 1024
 _encode = msgspec.json.Encoder().encode
 
 
 class ServerConfig:
     def __init__(
-        self, backend: Any, *, api_key: str | None = None, ping_interval: float = 10.0, faults: bool = False, relay: Any = None
+        self, backend: Any, *, api_key: str | None = None, ping_interval: float = 10.0, faults: bool = False, relay: Any = None,
+        limits: Limits | None = None,
     ) -> None:
         self.backend = backend
+        self.limits = limits or Limits()
         self.api_key = api_key.encode() if api_key else None
         self.ping_interval = ping_interval
         self.faults = FaultPlan() if faults else None
         self.catalogue = Catalogue(backend.model)
+        self.passthrough = hasattr(backend, "forward")  # proxy, replay: the upstream answers the API's routes
         self.relay = Relay(relay, ping_interval=ping_interval)  # resumable streams (server/relay/)
 
     def __repr__(self) -> str:  # never show the key
@@ -62,7 +67,7 @@ def error_response(error: APIErrorResponse, request_id: str) -> Response:
     return json_response(error.status, error.body(request_id), request_id, error.response_headers())
 
 
-def _check_headers(config: ServerConfig, request: Request) -> None:
+def _check_headers(config: ServerConfig, request: Request, versioned: bool = True) -> None:
     if config.api_key is not None:
         given = request.headers.get("x-api-key")
         if given is None:
@@ -72,32 +77,19 @@ def _check_headers(config: ServerConfig, request: Request) -> None:
             raise APIErrorResponse(401, "x-api-key header is required")
         if not hmac.compare_digest(given.encode(), config.api_key):
             raise APIErrorResponse(401, "invalid x-api-key")
-    if "anthropic-version" not in request.headers:
+    if versioned and "anthropic-version" not in request.headers:
         raise invalid("anthropic-version: header is required")
 
 
-async def _read_body(request: Request) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise APIErrorResponse(413, "Request exceeds the maximum allowed number of bytes.")
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise APIErrorResponse(413, "Request exceeds the maximum allowed number of bytes.")
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def endpoint(handler: Any) -> Any:
-    """Request id, header checks and the API's error format around a route handler."""
+def endpoint(handler: Any, *, versioned: bool = True) -> Any:
+    """Request id, header checks and the API's error format around a route handler.
+    ``versioned=False``: no anthropic-version needed (a browser EventSource cannot send it)."""
 
     async def route(request: Request) -> Response:
         request_id = ids.request_id()
         config: ServerConfig = request.app.state.config
         try:
-            _check_headers(config, request)
+            _check_headers(config, request, versioned)
             response = await handler(request, config, request_id)
         except APIErrorResponse as exc:
             return error_response(exc, request_id)
@@ -110,7 +102,7 @@ def endpoint(handler: Any) -> Any:
 
 
 async def create_message(request: Request, config: ServerConfig, request_id: str) -> Any:
-    params = validate_create(await _read_body(request), config.catalogue)
+    params = await validated(request, config.limits, validate_create, config.catalogue)
     fault, delay = config.faults.select(request.headers) if config.faults else (None, 0.0)
     raise_before_stream(fault)
     resumable = params.stream and relay_routes.wants_resume(request)
@@ -122,8 +114,11 @@ async def create_message(request: Request, config: ServerConfig, request_id: str
     if fault is not None or delay:
         events = inject(events, fault, delay)
     headers = {"request-id": request_id, "x-claudewire-backend": backend.model.id}
-    try:
-        first = await events.__anext__()  # errors before this point are plain HTTP errors
+    try:  # errors before the first event are plain HTTP errors; a client that leaves while queued is dropped
+        waiting = await unless_disconnected(request.receive, events.__anext__())
+        if waiting.cancelled():
+            raise APIErrorResponse(499, "client closed the request")
+        first = waiting.result()
     except BaseException:
         await events.aclose()
         raise
@@ -164,14 +159,14 @@ async def _collect(first: dict[str, Any], events: Any) -> dict[str, Any]:
 
 
 async def count_tokens(request: Request, config: ServerConfig, request_id: str) -> Response:
-    params = validate_count(await _read_body(request), config.catalogue)
+    params = await validated(request, config.limits, validate_count, config.catalogue)
     return json_response(200, {"input_tokens": await config.backend.count_tokens(params)}, request_id)
 
 
 async def list_models(request: Request, config: ServerConfig, request_id: str) -> Response:
     query = request.query_params
     raw_limit = query.get("limit", "20")
-    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= 1000:
+    if not (raw_limit.isascii() and raw_limit.isdigit()) or not 1 <= int(raw_limit) <= 1000:
         raise invalid("limit: Input should be greater than or equal to 1 and less than or equal to 1000")
     page = config.catalogue.page(int(raw_limit), query.get("after_id"), query.get("before_id"))
     return json_response(200, page, request_id)
@@ -188,7 +183,7 @@ async def get_model(request: Request, config: ServerConfig, request_id: str) -> 
 async def _http_error(request: Request, exc: Exception) -> Response:
     status = exc.status_code if isinstance(exc, HTTPException) else 500
     message = {404: "The requested resource could not be found.", 405: "Method not allowed."}.get(status, "Internal server error")
-    return error_response(APIErrorResponse(status, message, type="not_found_error" if status == 404 else None), ids.request_id())
+    return error_response(APIErrorResponse(status, message), ids.request_id())
 
 
 @contextlib.asynccontextmanager
@@ -198,19 +193,23 @@ async def _lifespan(app: Starlette) -> AsyncIterator[None]:
     await app.state.config.backend.aclose()
 
 
-def create_app(backend: Any, *, access_log: str | None = None, **options: Any) -> Starlette:
-    """``access_log``: ``"text"`` or ``"json"`` for one log line per request (off by default)."""
+def create_app(backend: Any, *, access_log: str | None = None, web: bool = True, **options: Any) -> Starlette:
+    """``access_log``: ``"text"`` or ``"json"`` for one log line per request (off by default);
+    ``web``: serve the chat page at ``/``."""
     config = ServerConfig(backend, **options)
     observer = Observer(backend, access_log=access_log)
+    upstream = endpoint(forward_to_upstream) if config.passthrough else None  # server/proxy/respond.py
     app = Starlette(
         routes=[
-            Route("/v1/messages", endpoint(create_message), methods=["POST"]),
-            Route("/v1/messages/count_tokens", endpoint(count_tokens), methods=["POST"]),
-            Route("/v1/messages/streams/{stream_id}", endpoint(relay_routes.read_stream), methods=["GET"]),
+            Route("/v1/messages", upstream or endpoint(create_message), methods=["POST"]),
+            Route("/v1/messages/count_tokens", upstream or endpoint(count_tokens), methods=["POST"]),
+            Route("/v1/messages/streams/{stream_id}", endpoint(relay_routes.read_stream, versioned=False), methods=["GET"]),
             Route("/v1/messages/streams/{stream_id}/cancel", endpoint(relay_routes.cancel_stream), methods=["POST"]),
-            Route("/v1/models", endpoint(list_models), methods=["GET"]),
-            Route("/v1/models/{model_id:path}", endpoint(get_model), methods=["GET"]),
+            Route("/v1/models", upstream or endpoint(list_models), methods=["GET"]),
+            Route("/v1/models/{model_id:path}", upstream or endpoint(get_model), methods=["GET"]),
             *observer.routes(),
+            *(web_routes() if web else []),
+            *([Route("/v1/{path:path}", upstream, methods=["GET", "POST", "PUT", "PATCH", "DELETE"])] if upstream else []),
         ],
         middleware=[observer.middleware()],
         exception_handlers={HTTPException: _http_error},

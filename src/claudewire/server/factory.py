@@ -9,6 +9,7 @@ from starlette.applications import Starlette
 
 from .app import create_app
 from .backends.registry import load_backend
+from .limits import Limits
 from .observability import setup_logging
 
 ENV = "CLAUDEWIRE_SERVE_OPTIONS"
@@ -18,6 +19,7 @@ def app_from_env() -> Starlette:
     options = json.loads(os.environ.get(ENV, "{}"))
     setup_logging(options.pop("log_level", "info"))
     backend = load_backend(options.pop("backend", "local"), **options.pop("backend_options", {}))
+    options["limits"] = Limits(**options.get("limits", {}))
     key_file = options.pop("api_key_file", None)
     if key_file:  # not the key itself: a process's environment can be read (`ps e`)
         with open(key_file, encoding="utf-8") as file:

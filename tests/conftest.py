@@ -46,7 +46,9 @@ def local_backend():
     """The real SmolLM2 model. Its absence is a failure, not a skip: CI installs it."""
     from claudewire.server.backends.local import LocalBackend
 
-    return LocalBackend(n_ctx=int(os.environ.get("CLAUDEWIRE_TEST_N_CTX", "2048")))
+    threads = os.environ.get("CLAUDEWIRE_TEST_THREADS")  # default: the physical cores
+    return LocalBackend(n_ctx=int(os.environ.get("CLAUDEWIRE_TEST_N_CTX", "2048")), parallel=8,
+                        n_threads=int(threads) if threads else None)
 
 
 @pytest.fixture(scope="session")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -25,3 +27,9 @@ def run(*args: str, env: dict[str, str] | None = None, input: bytes | None = Non
     if input is None:
         kwargs.setdefault("stdin", subprocess.DEVNULL)
     return subprocess.run([*COMMAND, *args], capture_output=True, env=env or environment(), input=input, timeout=120, **kwargs)
+
+
+def together(*calls: Callable[[], subprocess.CompletedProcess]) -> list[subprocess.CompletedProcess]:
+    """Independent commands at the same time: each one is mostly a Python start-up."""
+    with ThreadPoolExecutor(len(calls)) as pool:
+        return [future.result() for future in [pool.submit(call) for call in calls]]

@@ -50,7 +50,7 @@ class RawStream:
     def __init__(self, port: int, payload: dict, headers: dict[str, str]) -> None:
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=30)
         data = json.dumps(payload).encode()
-        lines = [f"POST /v1/messages HTTP/1.1", "host: 127.0.0.1", f"content-length: {len(data)}"]
+        lines = ["POST /v1/messages HTTP/1.1", "host: 127.0.0.1", f"content-length: {len(data)}"]
         lines += [f"{k}: {v}" for k, v in {**HEADERS, **headers}.items()]
         self.sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode() + data)
         self.buffer = b""

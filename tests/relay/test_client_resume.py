@@ -71,10 +71,11 @@ def test_a_cut_after_every_delta_resumes_to_the_uncut_result(kind, relay_server)
 def test_a_cut_at_every_byte_restarts_the_framing_only() -> None:
     """Sans-IO: feed a resumable body up to any byte, restart, feed what the server sends after
     the last id; the events equal one uncut parse (a partial event is never half-used)."""
-    from claudewire.server.relay.log import event_frame
-    from claudewire.server.backends.scripted import ScriptedBackend
-    from claudewire.protocol.params import MessageCreateParams
     import msgspec
+
+    from claudewire.protocol.params import MessageCreateParams
+    from claudewire.server.backends.scripted import ScriptedBackend
+    from claudewire.server.relay.log import event_frame
 
     request = msgspec.convert(params(text="héllo wörld, ünïcode ✓ " * 3), MessageCreateParams)
     wire = [event_frame(n, e) for n, e in enumerate(ScriptedBackend().events(request), 1)]
@@ -83,6 +84,7 @@ def test_a_cut_at_every_byte_restarts_the_framing_only() -> None:
     for k in range(len(whole) + 1):
         parser = EventStreamParser()
         got = parser.feed(whole[:k])
+        parser.close()  # the body ended there (what the client does on a clean cut)
         parser.restart_body()
         last = int(parser.last_event_id or 0)
         got += parser.feed(b"".join(wire[last:]))
@@ -175,3 +177,27 @@ def test_chat_says_reconnecting_and_prints_the_whole_reply(relay_server) -> None
     assert done.returncode == 0 and done.stdout == TEXT + "\n"  # the reply only, once, however the stream was cut
     assert "end_turn" in done.stderr
     assert done.stderr.count("reconnecting…") == 1
+
+
+def test_raw_events_resume_too_and_with_options_turns_it_on(relay_server) -> None:
+    plain = claudewire.Anthropic(base_url=relay_server.base_url, api_key="key-A")
+    client = plain.with_options(resumable=True)
+    with client.messages.create(stream=True, **params(), extra_headers=cut(3)) as events:
+        types = [event.type for event in events]
+        assert events.stream_id is not None
+    assert types.count("content_block_delta") == 6 and types[-1] == "message_stop" and types.count("message_start") == 1
+    with pytest.raises(claudewire.IncompleteStreamError):  # the client it came from is unchanged
+        list(plain.messages.create(stream=True, **params(), extra_headers=cut(3)))
+
+
+def test_an_idle_timeout_resumes_after_a_backoff(relay_server) -> None:
+    """No bytes for longer than idle_timeout (a stall longer than the pings' interval): the client
+    reconnects, backing off, until the stream moves again."""
+    reconnects: list[float] = []
+    client = claudewire.Anthropic(base_url=relay_server.base_url, api_key="key-A", resumable=True, idle_timeout=0.15,
+                                  max_retries=6)
+    with client.messages.stream(**params(), extra_headers={"x-claudewire-fault": "stall_after=2; seconds=1.5"}) as stream:
+        stream.on_reconnect = lambda plan: reconnects.append(plan.delay)
+        text = "".join(stream.text_stream)
+    assert text == TEXT and reconnects and reconnects[0] == 0.0
+    assert all(later > 0 for later in reconnects[1:]), "after the first, reconnects back off"

@@ -110,6 +110,7 @@ def test_redis_gone_mid_stream_is_a_typed_error_and_the_server_goes_on() -> None
                 with client.messages.stream(**call):
                     pass
             assert refused.value.status_code == 503 and "unavailable" in str(refused.value)
+            assert str(redis.port) not in str(refused.value) and str(redis.port) not in str(caught.value), "no internals"
     finally:
         if redis.process.poll() is None:
             redis.kill()

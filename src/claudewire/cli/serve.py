@@ -38,7 +38,7 @@ def add_parser(commands: Any) -> None:
         "serve",
         help="run a Messages API server",
         description="Serve the Messages API (POST /v1/messages, /v1/messages/count_tokens, GET /v1/models), "
-        "plus GET /health and GET /metrics (Prometheus), which need no key.",
+        "plus GET /health and GET /metrics (Prometheus), which need no key, and a web chat page at /.",
         formatter_class=HelpFormatter,
         epilog=f"environment:\n  {KEY_ENV}  the key clients must send (same as --api-key)\n\n"
         "exit status: 0 after a clean shutdown, 1 when the address cannot be used, 2 for a bad option or installation",
@@ -56,6 +56,8 @@ def add_parser(commands: Any) -> None:
     parser.add_argument("--workers", type=at_least_one, default=1, help="worker processes (each loads its own backend)")
     parser.add_argument("--log-level", default="info", choices=LOG_LEVELS, help="info shows one access-log line per request")
     parser.add_argument("--log-format", default="text", choices=("text", "json"), help="access-log format")
+    parser.add_argument("--no-web", dest="web", action="store_false", help="do not serve the web chat page at /")
+    add_local_arguments(parser)
     add_relay_arguments(parser)
     add_limit_options(parser)
     proxy_options.add_arguments(parser)
@@ -83,6 +85,23 @@ def limit_options(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, A
     return server, {"body_timeout": args.body_timeout, "max_body_bytes": args.max_body_bytes}
 
 
+def add_local_arguments(parser: argparse.ArgumentParser) -> None:
+    local = parser.add_argument_group("the local model")
+    local.add_argument("--threads", type=at_least_one, metavar="N", help="threads per decode step (default: the physical cores)")
+    local.add_argument("--threads-batch", type=at_least_one, metavar="N", help="threads for prompt processing (default: --threads)")
+    local.add_argument("--parallel", type=at_least_one, default=4, metavar="N",
+                       help="requests generated at once, each in its own KV sequence (the prompt cache keeps one per slot)")
+    local.add_argument("--max-queue", type=int, metavar="N", help="requests waiting for a slot before 529 overloaded_error "
+                       "(default: 4 × --parallel)")
+    local.add_argument("--ctx-size", type=at_least_one, default=8192, metavar="TOKENS", help="context window of each request")
+
+
+def local_options(args: argparse.Namespace) -> dict[str, Any]:
+    options = {"n_threads": args.threads, "n_threads_batch": args.threads_batch, "parallel": args.parallel,
+               "max_queue": args.max_queue, "n_ctx": args.ctx_size}
+    return {name: value for name, value in options.items() if value is not None}
+
+
 def run(args: argparse.Namespace) -> int:
     try:
         return serve(args)
@@ -93,9 +112,9 @@ def run(args: argparse.Namespace) -> int:
 
 def serve(args: argparse.Namespace) -> int:
     try:
-        import uvicorn  # noqa: F401
-        import starlette  # noqa: F401
         import prometheus_client  # noqa: F401
+        import starlette  # noqa: F401
+        import uvicorn  # noqa: F401
     except ImportError as exc:
         raise StartupError(f"the server needs {exc.name}: pip install 'claudewire[server]' (or: scripts/setup)", 2) from None
     if args.model_file and args.backend != "local":
@@ -106,8 +125,10 @@ def serve(args: argparse.Namespace) -> int:
         backend_options.update(proxy_options.backend_options(args, api_key=api_key))
     except ValueError as exc:
         raise StartupError(str(exc), 2) from None
+    if args.backend == "local":
+        backend_options.update(local_options(args))
     options: dict[str, Any] = {"ping_interval": args.ping_interval, "faults": args.faults, "access_log": args.log_format,
-                               "relay": relay_options(args)}
+                               "relay": relay_options(args), "web": args.web}
     from ..server.observability import setup_logging
 
     setup_logging(args.log_level)
@@ -127,6 +148,8 @@ def serve(args: argparse.Namespace) -> int:
 
     app = create_app(backend, api_key=api_key, limits=Limits(**app_limits), **options)
     announce = f"claudewire: serving {backend.model.id} ({args.backend}) on {url_of(sock)}"
+    if args.web:
+        announce += f"\nclaudewire: chat in a browser at {url_of(sock)}/"
     server = announcing_server(app, announce, log_level=args.log_level, **server_limits)
     gc.freeze()  # the start-up heap never becomes garbage: full collections skip it (shorter pauses mid-stream)
     server.run(sockets=[sock])
@@ -207,9 +230,9 @@ def uvicorn_level(level: str) -> str:
 def announcing_server(app: Any, announce: str, *, log_level: str, **limits: Any) -> Any:
     import uvicorn
 
-    from ..server.run import make_config
+    from ..server.run import DrainingServer, make_config
 
-    class AnnouncingServer(uvicorn.Server):
+    class AnnouncingServer(DrainingServer):
         async def startup(self, sockets: Any = None) -> None:
             await super().startup(sockets=sockets)
             if self.started and not self.should_exit:

@@ -55,6 +55,8 @@ class AsyncAnthropic(BaseClient):
         self.messages = AsyncMessages(self)
         self.beta = AsyncBeta(self)
         self.models = AsyncModels(self)
+        self.with_raw_response = AsyncResources(self, "raw")
+        self.with_streaming_response = AsyncResources(self, "streaming")
 
     def _given_http_client(self) -> httpx2.AsyncClient | None:
         return self._given_http
@@ -195,25 +197,47 @@ class AsyncMessages:
 class AsyncBeta:
     """``client.beta``: the messages API with ``betas=[...]``."""
 
-    def __init__(self, client: AsyncAnthropic) -> None:
-        self.messages = AsyncMessages(client, beta=True)
+    def __init__(self, client: AsyncAnthropic, *, mode: Mode = "parsed") -> None:
+        self.messages = AsyncMessages(client, mode=mode, beta=True)
 
 
 class AsyncModels:
-    def __init__(self, client: AsyncAnthropic) -> None:
+    def __init__(self, client: AsyncAnthropic, *, mode: Mode = "parsed") -> None:
         self._client = client
+        self._mode: Mode = mode
+        if mode == "parsed":
+            self.with_raw_response = AsyncModels(client, mode="raw")
+            self.with_streaming_response = AsyncModels(client, mode="streaming")
 
-    async def retrieve(self, model_id: str) -> ModelInfo:
-        content, response = await self._client._request(r.model_retrieve_call(model_id))
-        return r.parse_model(content, response)
+    def retrieve(self, model_id: str) -> Awaitable[ModelInfo]:
+        return self._client._execute(lambda: r.model_retrieve_request(model_id), self._mode)
 
     def list(self, *, limit: Any = NOT_GIVEN, after_id: Any = NOT_GIVEN, before_id: Any = NOT_GIVEN) -> AsyncPaginator:
         """``await`` it for the first page, or ``async for`` over every model on every page."""
-        return AsyncPaginator(self, limit, after_id, before_id)
+        def build() -> r.Request:
+            return self._list_request(limit, after_id, before_id)
 
-    async def _page(self, limit: Any, after_id: Any, before_id: Any) -> AsyncPage:
-        content, response = await self._client._request(r.models_list_call(limit, after_id, before_id))
-        return AsyncPage(content, response, {"after_id": after_id, "before_id": before_id}, lambda cursor: self._page(limit, **cursor))
+        if self._mode == "parsed":
+            return AsyncPaginator(lambda: self._client._execute(build, "parsed"))
+        return self._client._execute(build, self._mode)
+
+    def _list_request(self, limit: Any, after_id: Any, before_id: Any) -> r.Request:
+        def fetch_next(cursor: dict[str, Any]) -> Awaitable[AsyncPage]:
+            return self._client._execute(lambda: self._list_request(limit, **cursor), "parsed")
+
+        def page(content: bytes, response: Any) -> AsyncPage:
+            return AsyncPage(content, response, {"after_id": after_id, "before_id": before_id}, fetch_next)
+
+        return r.models_list_request(limit, after_id, before_id, page)
+
+
+class AsyncResources:
+    """``client.with_raw_response`` / ``client.with_streaming_response``: every resource in that mode."""
+
+    def __init__(self, client: AsyncAnthropic, mode: Mode) -> None:
+        self.messages = AsyncMessages(client, mode=mode)
+        self.beta = AsyncBeta(client, mode=mode)
+        self.models = AsyncModels(client, mode=mode)
 
 
 class AsyncPage(r.Page[ModelInfo]):
@@ -227,8 +251,10 @@ class AsyncPage(r.Page[ModelInfo]):
 
 
 class AsyncPaginator:
-    def __init__(self, models: AsyncModels, *args: Any) -> None:
-        self._first = lambda: models._page(*args)
+    """What ``models.list()`` returns: awaitable (the first page) and async-iterable (every model)."""
+
+    def __init__(self, first_page: Callable[[], Awaitable[AsyncPage]]) -> None:
+        self._first = first_page
 
     def __await__(self) -> Generator[Any, None, AsyncPage]:
         return self._first().__await__()

@@ -43,6 +43,8 @@ class Anthropic(BaseClient):
         self.messages = Messages(self)
         self.beta = Beta(self)
         self.models = Models(self)
+        self.with_raw_response = Resources(self, "raw")
+        self.with_streaming_response = Resources(self, "streaming")
 
     def _given_http_client(self) -> httpx2.Client:
         return self._http
@@ -163,24 +165,42 @@ class Messages:
 class Beta:
     """``client.beta``: the messages API with ``betas=[...]``."""
 
-    def __init__(self, client: Anthropic) -> None:
-        self.messages = Messages(client, beta=True)
+    def __init__(self, client: Anthropic, *, mode: Mode = "parsed") -> None:
+        self.messages = Messages(client, mode=mode, beta=True)
 
 
 class Models:
-    def __init__(self, client: Anthropic) -> None:
+    def __init__(self, client: Anthropic, *, mode: Mode = "parsed") -> None:
         self._client = client
+        self._mode: Mode = mode
+        if mode == "parsed":
+            self.with_raw_response = Models(client, mode="raw")
+            self.with_streaming_response = Models(client, mode="streaming")
 
     def retrieve(self, model_id: str) -> ModelInfo:
-        content, response = self._client._request(r.model_retrieve_call(model_id))
-        return r.parse_model(content, response)
+        return self._client._execute(lambda: r.model_retrieve_request(model_id), self._mode)
 
     def list(self, *, limit: Any = NOT_GIVEN, after_id: Any = NOT_GIVEN, before_id: Any = NOT_GIVEN) -> SyncPage:
-        return self._page(limit, after_id, before_id)
+        """The first page; iterating it walks every page."""
+        return self._client._execute(lambda: self._list_request(limit, after_id, before_id), self._mode)
 
-    def _page(self, limit: Any, after_id: Any, before_id: Any) -> SyncPage:
-        content, response = self._client._request(r.models_list_call(limit, after_id, before_id))
-        return SyncPage(content, response, {"after_id": after_id, "before_id": before_id}, lambda cursor: self._page(limit, **cursor))
+    def _list_request(self, limit: Any, after_id: Any, before_id: Any) -> r.Request:
+        def fetch_next(cursor: dict[str, Any]) -> SyncPage:
+            return self._client._execute(lambda: self._list_request(limit, **cursor), "parsed")
+
+        def page(content: bytes, response: Any) -> SyncPage:
+            return SyncPage(content, response, {"after_id": after_id, "before_id": before_id}, fetch_next)
+
+        return r.models_list_request(limit, after_id, before_id, page)
+
+
+class Resources:
+    """``client.with_raw_response`` / ``client.with_streaming_response``: every resource in that mode."""
+
+    def __init__(self, client: Anthropic, mode: Mode) -> None:
+        self.messages = Messages(client, mode=mode)
+        self.beta = Beta(client, mode=mode)
+        self.models = Models(client, mode=mode)
 
 
 class SyncPage(r.Page[ModelInfo]):

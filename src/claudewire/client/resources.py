@@ -78,13 +78,13 @@ def count_tokens_request(params: dict[str, Any], *, beta: bool = False) -> Reque
     return Request(call, parse=parse_tokens)
 
 
-def models_list_call(limit: Any, after_id: Any, before_id: Any) -> Call:
+def models_list_request(limit: Any, after_id: Any, before_id: Any, page: Callable[[bytes, Any], Any]) -> Request:
     query = {k: v for k, v in (("limit", limit), ("after_id", after_id), ("before_id", before_id)) if given(v) and v is not None}
-    return Call("GET", "/v1/models", query=query)
+    return Request(Call("GET", "/v1/models", query=query), parse=page)
 
 
-def model_retrieve_call(model_id: str) -> Call:
-    return Call("GET", f"/v1/models/{model_id}")
+def model_retrieve_request(model_id: str) -> Request:
+    return Request(Call("GET", f"/v1/models/{model_id}"), parse=parse_model)
 
 
 # --- the one border where a success body becomes objects -------------------------------

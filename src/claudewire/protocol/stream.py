@@ -66,8 +66,11 @@ class EventStreamParser:
 
     def close(self) -> None:
         """End of body. An event with no closing blank line is not dispatched (WHATWG, SDK);
-        it is kept in ``unterminated`` for diagnostics."""
+        it is kept in ``unterminated`` for diagnostics. Its id does not become the last event
+        id: a resume must ask for that event again."""
+        last_event_id = self.sse.last_event_id
         self.unterminated = self.sse.flush()
+        self.sse.last_event_id = last_event_id
 
     @property
     def message(self) -> Message | None:

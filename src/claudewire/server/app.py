@@ -2,7 +2,7 @@
 
 Routes: POST /v1/messages (streamed or not), POST /v1/messages/count_tokens,
 GET /v1/models (paged) and GET /v1/models/{id}; GET /health and GET /metrics (see
-``observability/``) need no key. Every response carries ``request-id``;
+``observability/``) need no key; the web chat page at / (``webpage.py``). Every response carries ``request-id``;
 every error has the API's JSON shape and status.
 """
 
@@ -31,9 +31,11 @@ from .faults import CUT, FaultPlan, inject, raise_before_stream
 from .limits import Limits, validated
 from .observability import Observer
 from .proxy.respond import forward as forward_to_upstream
-from .relay import Relay, routes as relay_routes
+from .relay import Relay
+from .relay import routes as relay_routes
 from .streaming import EventStreamResponse, sse_body, unless_disconnected
 from .validation import validate_count, validate_create
+from .webpage import web_routes
 
 log = logging.getLogger("claudewire.server")
 _encode = msgspec.json.Encoder().encode
@@ -65,7 +67,7 @@ def error_response(error: APIErrorResponse, request_id: str) -> Response:
     return json_response(error.status, error.body(request_id), request_id, error.response_headers())
 
 
-def _check_headers(config: ServerConfig, request: Request) -> None:
+def _check_headers(config: ServerConfig, request: Request, versioned: bool = True) -> None:
     if config.api_key is not None:
         given = request.headers.get("x-api-key")
         if given is None:
@@ -75,18 +77,19 @@ def _check_headers(config: ServerConfig, request: Request) -> None:
             raise APIErrorResponse(401, "x-api-key header is required")
         if not hmac.compare_digest(given.encode(), config.api_key):
             raise APIErrorResponse(401, "invalid x-api-key")
-    if "anthropic-version" not in request.headers:
+    if versioned and "anthropic-version" not in request.headers:
         raise invalid("anthropic-version: header is required")
 
 
-def endpoint(handler: Any) -> Any:
-    """Request id, header checks and the API's error format around a route handler."""
+def endpoint(handler: Any, *, versioned: bool = True) -> Any:
+    """Request id, header checks and the API's error format around a route handler.
+    ``versioned=False``: no anthropic-version needed (a browser EventSource cannot send it)."""
 
     async def route(request: Request) -> Response:
         request_id = ids.request_id()
         config: ServerConfig = request.app.state.config
         try:
-            _check_headers(config, request)
+            _check_headers(config, request, versioned)
             response = await handler(request, config, request_id)
         except APIErrorResponse as exc:
             return error_response(exc, request_id)
@@ -111,8 +114,11 @@ async def create_message(request: Request, config: ServerConfig, request_id: str
     if fault is not None or delay:
         events = inject(events, fault, delay)
     headers = {"request-id": request_id, "x-claudewire-backend": backend.model.id}
-    try:
-        first = await events.__anext__()  # errors before this point are plain HTTP errors
+    try:  # errors before the first event are plain HTTP errors; a client that leaves while queued is dropped
+        waiting = await unless_disconnected(request.receive, events.__anext__())
+        if waiting.cancelled():
+            raise APIErrorResponse(499, "client closed the request")
+        first = waiting.result()
     except BaseException:
         await events.aclose()
         raise
@@ -177,7 +183,7 @@ async def get_model(request: Request, config: ServerConfig, request_id: str) -> 
 async def _http_error(request: Request, exc: Exception) -> Response:
     status = exc.status_code if isinstance(exc, HTTPException) else 500
     message = {404: "The requested resource could not be found.", 405: "Method not allowed."}.get(status, "Internal server error")
-    return error_response(APIErrorResponse(status, message, type="not_found_error" if status == 404 else None), ids.request_id())
+    return error_response(APIErrorResponse(status, message), ids.request_id())
 
 
 @contextlib.asynccontextmanager
@@ -187,8 +193,9 @@ async def _lifespan(app: Starlette) -> AsyncIterator[None]:
     await app.state.config.backend.aclose()
 
 
-def create_app(backend: Any, *, access_log: str | None = None, **options: Any) -> Starlette:
-    """``access_log``: ``"text"`` or ``"json"`` for one log line per request (off by default)."""
+def create_app(backend: Any, *, access_log: str | None = None, web: bool = True, **options: Any) -> Starlette:
+    """``access_log``: ``"text"`` or ``"json"`` for one log line per request (off by default);
+    ``web``: serve the chat page at ``/``."""
     config = ServerConfig(backend, **options)
     observer = Observer(backend, access_log=access_log)
     upstream = endpoint(forward_to_upstream) if config.passthrough else None  # server/proxy/respond.py
@@ -196,11 +203,12 @@ def create_app(backend: Any, *, access_log: str | None = None, **options: Any) -
         routes=[
             Route("/v1/messages", upstream or endpoint(create_message), methods=["POST"]),
             Route("/v1/messages/count_tokens", upstream or endpoint(count_tokens), methods=["POST"]),
-            Route("/v1/messages/streams/{stream_id}", endpoint(relay_routes.read_stream), methods=["GET"]),
+            Route("/v1/messages/streams/{stream_id}", endpoint(relay_routes.read_stream, versioned=False), methods=["GET"]),
             Route("/v1/messages/streams/{stream_id}/cancel", endpoint(relay_routes.cancel_stream), methods=["POST"]),
             Route("/v1/models", upstream or endpoint(list_models), methods=["GET"]),
             Route("/v1/models/{model_id:path}", upstream or endpoint(get_model), methods=["GET"]),
             *observer.routes(),
+            *(web_routes() if web else []),
             *([Route("/v1/{path:path}", upstream, methods=["GET", "POST", "PUT", "PATCH", "DELETE"])] if upstream else []),
         ],
         middleware=[observer.middleware()],

@@ -15,9 +15,11 @@ Event = dict[str, Any]
 
 
 class MessageBuilder:
-    def __init__(self, model: str, input_tokens: int, message_id: str | None = None) -> None:
+    def __init__(self, model: str, input_tokens: int, message_id: str | None = None, *,
+                 cache_read_input_tokens: int | None = None) -> None:
         self.model = model
         self.input_tokens = input_tokens
+        self.cache_read = cache_read_input_tokens  # given: input usage is repeated in message_delta, as the API does
         self.id = message_id or ids.message_id()
         self.index = -1
         self.open: str | None = None
@@ -37,7 +39,7 @@ class MessageBuilder:
                 "usage": {
                     "input_tokens": self.input_tokens,
                     "cache_creation_input_tokens": 0,
-                    "cache_read_input_tokens": 0,
+                    "cache_read_input_tokens": self.cache_read or 0,
                     "output_tokens": 1,
                     "service_tier": "standard",
                 },
@@ -90,7 +92,7 @@ class MessageBuilder:
         usage = {  # cumulative, every count as the live API sends it (wire-spec §4.5)
             "input_tokens": self.input_tokens,
             "cache_creation_input_tokens": 0,
-            "cache_read_input_tokens": 0,
+            "cache_read_input_tokens": self.cache_read or 0,
             "output_tokens": self.deltas if output_tokens is None else output_tokens,
         }
         events.append(

@@ -11,13 +11,15 @@
   the API's 529 ``overloaded_error``, which clients retry, instead of uvicorn's plain-text
   503;
 - **malformed HTTP** that h11 rejects gets a 400 ``invalid_request_error`` JSON body
-  instead of uvicorn's plain text.
+  instead of uvicorn's plain text;
+- **TCP_NODELAY** on every connection, also on sockets the server was handed.
 """
 
 from __future__ import annotations
 
 import logging
 import resource
+import socket
 from http import HTTPStatus
 from typing import Any
 
@@ -89,6 +91,12 @@ class GuardedH11Protocol(H11Protocol):
 
     def connection_made(self, transport: Any) -> None:  # type: ignore[override]
         super().connection_made(transport)
+        sock = transport.get_extra_info("socket")
+        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+            # A server started on a socket it was handed (``serve``'s, the test thread's) gets
+            # connections without TCP_NODELAY; then every small response waits for the
+            # client's delayed ACK: 40 ms per request.
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._arm_header_timer()
 
     def connection_lost(self, exc: Exception | None) -> None:

@@ -21,6 +21,7 @@ MAX_BODY_BYTES = defaults.MAX_BODY_BYTES
 MAX_JSON_DEPTH = 128  # objects and arrays nested deeper are refused
 MAX_STOP_SEQUENCES = 1024
 MAX_STOP_SEQUENCE_CHARS = 65_536  # all stop sequences together
+DEFAULT_BODY_TIMEOUT = defaults.BODY_TIMEOUT
 OFF_LOOP_BYTES = 256 * 1024  # bodies larger than this are decoded in a worker thread
 
 

@@ -25,9 +25,22 @@ def make_config(app: Any, host: str = "127.0.0.1", port: int = 8080, *, header_t
     return config
 
 
+class DrainingServer(uvicorn.Server):
+    """On shutdown, first tells the backend to stop generating (``drain``), so replies under
+    way end at once with an in-band error instead of being cancelled, with a traceback, when
+    the grace period runs out."""
+
+    async def shutdown(self, sockets: Any = None) -> None:
+        config = getattr(getattr(self.config.app, "state", None), "config", None)
+        drain = getattr(getattr(config, "backend", None), "drain", None)
+        if drain is not None:
+            await drain()
+        await super().shutdown(sockets)
+
+
 def make_server(app: Any, host: str = "127.0.0.1", port: int = 8080, **options: Any) -> uvicorn.Server:
     raise_fd_limit()
-    return uvicorn.Server(make_config(app, host, port, **options))
+    return DrainingServer(make_config(app, host, port, **options))
 
 
 class ServerThread:

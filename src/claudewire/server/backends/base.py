@@ -11,6 +11,7 @@ from ...protocol.params import (
     ImageBlockParam,
     MessageCountTokensParams,
     MessageCreateParams,
+    SearchResultBlockParam,
     TextBlockParam,
     ToolResultBlockParam,
     ToolUseBlockParam,
@@ -46,11 +47,13 @@ def block_text(block: Any) -> str:
     if isinstance(block, ToolResultBlockParam):
         content = block.content
         if isinstance(content, list):
-            content = "\n".join(b.text for b in content if isinstance(b, TextBlockParam))
+            content = "\n".join(t for t in (block_text(b) for b in content) if t)
         return f"[tool result: {content or ''}]"
     if isinstance(block, DocumentBlockParam) and block.source.get("type") == "text":
         return str(block.source.get("data", ""))
-    return ""  # images, thinking and the rest carry no text for a text-only model
+    if isinstance(block, SearchResultBlockParam):
+        return f"[search result {block.title} ({block.source}):\n" + "\n".join(b.text for b in block.content) + "]"
+    return ""  # the model's own thinking, passed back, carries nothing to read (images and PDFs are refused first)
 
 
 def reject_non_text(params: MessageCountTokensParams, model_id: str) -> None:

@@ -19,6 +19,7 @@ import msgspec
 from ...protocol.sse import SSEDecoder
 
 _decode = msgspec.json.decode
+_DELTA = b"event: content_block_delta\n"
 MAX_JSON_BODY = 4 * 1024 * 1024  # a non-streamed reply larger than this is not parsed for its usage
 
 
@@ -45,6 +46,7 @@ class RequestRecord:
         self._body: list[bytes] = []
         self._body_size = 0
         self._stopped = False
+        self._at_boundary = True  # the last chunk ended an event
 
     # -- fed by the middleware ------------------------------------------------------------
 
@@ -60,8 +62,13 @@ class RequestRecord:
         if chunk and self.first_byte is None:
             self.first_byte = time.monotonic() - self.started
         if self._sse is not None:
+            if self._at_boundary and chunk.startswith(_DELTA) and chunk.endswith(b"\n\n") and chunk.count(b"\n\n") == 1 \
+                    and b"\nevent" not in chunk and b"\r" not in chunk:
+                self._event("content_block_delta", "")  # one whole delta, as our server frames it: nothing to decode
+                return
             for event in self._sse.feed(chunk):
                 self._event(event.event, event.data)
+            self._at_boundary = chunk.endswith(b"\n\n")
         elif self._body_size <= MAX_JSON_BODY:
             self._body.append(chunk)
             self._body_size += len(chunk)

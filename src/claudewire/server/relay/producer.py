@@ -32,6 +32,7 @@ class _Outbox:
         self.store = store
         self.stream_id = stream_id
         self.count = 0  # the id of the last event put
+        self.stored = 0  # the id of the last event the store took
         self.frames: list[bytes] = []
         self.ready = asyncio.Event()
         self.failed = asyncio.Event()
@@ -56,6 +57,7 @@ class _Outbox:
                 batch, self.frames = self.frames, []
                 if batch:
                     await self.store.append(self.stream_id, batch)
+                    self.stored += len(batch)
                 if self.closed and not self.frames:
                     return
         except Exception as exc:  # the watcher stops the generation
@@ -109,6 +111,9 @@ async def produce(
             break
     except StoreUnavailable as exc:
         log.error("stream %s: the store went away: %s", stream_id, exc)
+    except asyncio.CancelledError:  # the server is shutting down
+        tail = error_event("api_error", "The server shut down; generation stopped.", request_id)
+        raise
     finally:
         for task in watched:
             task.cancel()
@@ -116,7 +121,7 @@ async def produce(
         await outbox.close()
         if isinstance(outbox.failure, StoreFull):
             tail = error_event("api_error", "The stream outgrew the relay's store (--store-max-bytes); generation stopped.", request_id)
-        await _close_log(store, stream_id, outbox.count, tail, state)
+        await _close_log(store, stream_id, outbox.stored, tail, state)
 
 
 async def _generate(first: dict[str, Any], events: AsyncIterator[dict[str, Any]], outbox: _Outbox, request_id: str) -> dict[str, Any] | None:

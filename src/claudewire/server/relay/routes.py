@@ -104,10 +104,10 @@ class Relay:
         )
         self.producers.add(task)
         task.add_done_callback(self.producers.discard)
-        body = self._reader(stream_id, 0, request_id, cut_after)
+        body = self.reader(stream_id, 0, request_id, cut_after)
         return EventStreamResponse(body, {**headers, STREAM_ID_HEADER: stream_id})
 
-    async def _reader(self, stream_id: str, after: int, request_id: str, cut_after: int | None = None) -> AsyncIterator[bytes]:
+    async def reader(self, stream_id: str, after: int, request_id: str, cut_after: int | None = None) -> AsyncIterator[bytes]:
         """One reader's body. ``cut_after``: the ``disconnect_after`` fault, which breaks this
         connection (not the generation) after that many deltas."""
         deltas = 0
@@ -134,7 +134,7 @@ class Relay:
                     yield b"".join(batch)
         except StoreUnavailable as exc:
             log.error("stream %s: the store went away while reading: %s", stream_id, exc)
-            yield frame(error_event("api_error", f"The stream store is unavailable: {exc}", request_id))
+            yield frame(error_event("api_error", "The stream store is unavailable; the stream cannot be read now.", request_id))
 
     # -- GET /v1/messages/streams/{id} and POST .../cancel ---------------------------------
 
@@ -167,7 +167,9 @@ def _after(request: Request) -> int:
 
 
 def _unavailable(exc: BaseException) -> APIErrorResponse:
-    return APIErrorResponse(503, f"The stream store is unavailable: {exc}", type="api_error")
+    """The details (hosts, ports) go to the log, not to the client."""
+    log.error("the stream store is unavailable: %s", exc)
+    return APIErrorResponse(503, "The stream store is unavailable; resumable streams cannot be served now.", type="api_error")
 
 
 async def read_stream(request: Request, config: Any, request_id: str) -> Response:
@@ -178,7 +180,7 @@ async def read_stream(request: Request, config: Any, request_id: str) -> Respons
     if info.state != OPEN and after >= info.events:  # nothing left: 204 also tells an EventSource to stop
         return Response(status_code=204, headers=headers)
     headers.update({"content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache"})
-    return EventStreamResponse(relay._reader(stream_id, after, request_id), headers)
+    return EventStreamResponse(relay.reader(stream_id, after, request_id), headers)
 
 
 async def cancel_stream(request: Request, config: Any, request_id: str) -> Response:

@@ -1,0 +1,323 @@
+"""Continuous batching: every active request advances in one ``llama_decode`` per step.
+
+The engine runs in one thread and owns the llama.cpp context. It has ``n_seq`` slots, one
+KV sequence each. A step builds one batch: the last sampled token of every slot that is
+generating, then the next chunk of every slot still reading its prompt, up to ``n_batch``
+tokens in all. After the decode, each slot whose logits were asked for samples with its
+own sampler chain. So a new request starts within one step, however long the others run.
+
+Between steps the engine drops cancelled requests (queued or running), admits waiting
+ones into free slots and stops when asked to. A step is short (prompts go in chunks), which
+bounds how late a cancel is seen; and when every request in the model is cancelled (or the
+server stops), the decode in progress is aborted through llama.cpp's abort callback.
+
+Prompt cache: a slot keeps the KV entries of everything it evaluated after its request
+ends. A new request takes the free slot whose tokens share the longest prefix with its
+prompt (the next turn of a conversation, a fixed system prompt) and evaluates only the
+rest; the shared part is reported as ``cache_read_input_tokens``. As with the API, only a
+prefix of some length counts (``MIN_CACHED_PREFIX``): every prompt starts with the same few
+template tokens, and reusing those saves nothing worth reporting.
+
+Requests talk to the engine through ``Job``: the engine calls ``job.sink`` (thread-safe)
+with ``Admitted``, then text pieces (whole characters, stop sequences held back), then one
+``Finish`` or an exception.
+"""
+
+from __future__ import annotations
+
+import codecs
+import ctypes
+import logging
+import threading
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import llama_cpp
+from llama_cpp import _internals as internals
+
+from ..base import StopSequenceFilter
+from .model import Model
+from .sampling import Sampling
+
+log = logging.getLogger("claudewire.local")
+
+# llama.cpp asks its abort callback after every graph node, from a compute thread. A Python
+# callback would take the GIL hundreds of times per step, so the callback is C's own strlen
+# over a one-byte flag: a non-zero length (the flag set) means "abort".
+ABORT_IF_FLAG_SET = llama_cpp.ggml_abort_callback(ctypes.cast(ctypes.CDLL(None).strlen, ctypes.c_void_p).value)
+
+
+@dataclass(slots=True)
+class Admitted:
+    cached: int  # prompt tokens whose KV entries were already in the slot
+
+
+@dataclass(slots=True)
+class Finish:
+    stop_reason: str
+    stop_sequence: str | None
+    output_tokens: int
+
+
+class EngineStopped(RuntimeError):
+    pass
+
+
+RELEASED = "released"  # the last item a job that held a slot receives: the engine has let go of it
+
+
+@dataclass(eq=False)
+class Job:
+    prompt: list[int]
+    sampling: Sampling
+    max_tokens: int
+    stops: list[str]
+    sink: Callable[[Any], None]
+    cancelled: bool = False
+    running: bool = False  # holds a slot
+
+
+@dataclass(eq=False)
+class Slot:
+    seq: int
+    cached: list[int] = field(default_factory=list)  # tokens whose KV entries this sequence holds
+    job: Job | None = None
+    pending: list[int] = field(default_factory=list)  # prompt tokens not evaluated yet
+    next_token: int = -1  # sampled, to be evaluated in the next step
+    sampler: internals.LlamaSampler | None = None
+    produced: int = 0
+    text: Any = None  # incremental UTF-8 decoder
+    stops: StopSequenceFilter | None = None
+    order: int = 0  # admission order: prompts are read first come, first served
+    used: int = 0  # step of last use: the least recently used free slot is evicted first
+
+
+MIN_CACHED_PREFIX = 64
+
+
+def shared_prefix(a: list[int], b: list[int]) -> int:
+    """Tokens ``a`` and ``b`` share at their start, or 0 below ``MIN_CACHED_PREFIX``."""
+    n = min(len(a), len(b))
+    i = 0
+    while i < n and a[i] == b[i]:
+        i += 1
+    return i if i >= MIN_CACHED_PREFIX else 0
+
+
+class Engine:
+    def __init__(self, model: Model) -> None:
+        self.model = model
+        self.slots = [Slot(seq) for seq in range(model.n_seq)]
+        self.waiting: deque[Job] = deque()
+        self.tokens_generated = 0  # for tests and metrics: proof the model stops computing
+        self.steps = 0
+        self._admitted = 0
+        self._cond = threading.Condition()
+        self._stopping = False
+        self._batch = internals.LlamaBatch(n_tokens=model.n_batch, embd=0, n_seq_max=1, verbose=False)
+        self._abort = ctypes.create_string_buffer(2)
+        llama_cpp.llama_set_abort_callback(model.context.ctx, ABORT_IF_FLAG_SET, ctypes.cast(self._abort, ctypes.c_void_p))
+        self._thread = threading.Thread(target=self._run, name="claudewire-llama", daemon=True)
+        self._thread.start()
+
+    # -- the request side (any thread) --------------------------------------------------
+
+    @property
+    def active(self) -> int:
+        """Requests queued or holding a slot."""
+        return len(self.waiting) + sum(slot.job is not None for slot in self.slots)
+
+    def submit(self, job: Job) -> None:
+        with self._cond:
+            if self._stopping:
+                raise EngineStopped("the model is shutting down")
+            self.waiting.append(job)
+            self._cond.notify()
+
+    def cancel(self, job: Job) -> bool:
+        """A queued job leaves the queue at once; a running one is dropped before the next step
+        (then it receives ``RELEASED``). Returns whether the job still holds a slot."""
+        with self._cond:
+            job.cancelled = True
+            try:
+                self.waiting.remove(job)
+            except ValueError:
+                pass
+            if all(slot.job is None or slot.job.cancelled for slot in self.slots):
+                self._abort[0] = b"\x01"  # nobody left to serve in the step under way
+            self._cond.notify()
+            return job.running
+
+    def close(self, timeout: float = 5.0) -> None:
+        with self._cond:
+            self._stopping = True
+            self._abort[0] = b"\x01"
+            self._cond.notify()
+        self._thread.join(timeout)
+        if not self._thread.is_alive() and self._batch.batch is not None:
+            self._batch.close()
+            self.model.close()
+
+    # -- the engine thread ----------------------------------------------------------------
+
+    def _run(self) -> None:
+        try:
+            while True:
+                with self._cond:
+                    self._drop_cancelled()
+                    while not self._stopping and not self.waiting and not any(s.job for s in self.slots):
+                        self._cond.wait()
+                    if self._stopping:
+                        break
+                    self._admit()
+                    self._abort[0] = b"\x00"
+                if any(s.job for s in self.slots):
+                    self._step()
+        except BaseException as exc:  # a broken context: every request hears of it
+            log.exception("the local model's engine stopped")
+            self._fail_all(exc)
+            raise
+        self._fail_all(EngineStopped("the model is shutting down"))
+
+    def _fail_all(self, exc: BaseException) -> None:
+        with self._cond:
+            self._stopping = True
+            jobs = list(self.waiting) + [s.job for s in self.slots if s.job is not None]
+            self.waiting.clear()
+            for slot in self.slots:
+                if slot.job is not None:
+                    self._release(slot)
+        for job in jobs:
+            job.sink(exc)
+
+    def _drop_cancelled(self) -> None:
+        for slot in self.slots:
+            if slot.job is not None and slot.job.cancelled:
+                self._release(slot)
+
+    def _admit(self) -> None:
+        while self.waiting:
+            free = [slot for slot in self.slots if slot.job is None]
+            if not free:
+                return
+            job = self.waiting.popleft()
+            slot = max(free, key=lambda s: (shared_prefix(s.cached, job.prompt), -s.used))
+            keep = min(shared_prefix(slot.cached, job.prompt), len(job.prompt) - 1)  # the last token gives the logits
+            try:
+                sampler = job.sampling.chain(self.model.model)
+            except Exception as exc:
+                job.sink(exc)
+                continue
+            self.model.forget(slot.seq, keep)
+            slot.cached = job.prompt[:keep]
+            slot.pending = job.prompt[keep:]
+            slot.job, slot.sampler, slot.produced = job, sampler, 0
+            job.running = True
+            slot.text = codecs.getincrementaldecoder("utf-8")("replace")
+            slot.stops = StopSequenceFilter(job.stops)
+            self._admitted += 1
+            slot.order = self._admitted
+            job.sink(Admitted(keep))
+
+    def _step(self) -> None:
+        batch = self._batch.batch
+        n = 0
+        evaluated: list[tuple[Slot, list[int]]] = []
+        rows: list[tuple[Slot, int]] = []
+
+        def add(slot: Slot, tokens: list[int], logits_last: bool) -> None:
+            nonlocal n
+            base = len(slot.cached)
+            for i, token in enumerate(tokens):
+                batch.token[n] = token
+                batch.pos[n] = base + i
+                batch.n_seq_id[n] = 1
+                batch.seq_id[n][0] = slot.seq
+                batch.logits[n] = False
+                n += 1
+            if logits_last:
+                batch.logits[n - 1] = True
+                rows.append((slot, n - 1))
+            evaluated.append((slot, tokens))
+
+        busy = [slot for slot in self.slots if slot.job is not None]
+        for slot in busy:
+            if not slot.pending:
+                add(slot, [slot.next_token], True)
+        budget = self.model.n_batch - n
+        for slot in sorted((s for s in busy if s.pending), key=lambda s: s.order):
+            if budget <= 0:
+                break
+            chunk = slot.pending[:budget]
+            add(slot, chunk, len(chunk) == len(slot.pending))
+            budget -= len(chunk)
+        batch.n_tokens = n
+        code = llama_cpp.llama_decode(self.model.context.ctx, batch)
+        self.steps += 1
+        if code == 2:  # aborted: every request in it was cancelled, or the server is stopping
+            for slot, _ in evaluated:
+                self.model.forget(slot.seq, len(slot.cached))  # what the aborted step half wrote
+            return
+        if code != 0:
+            self._decode_failed(code, evaluated)
+            return
+        for slot, tokens in evaluated:
+            slot.cached += tokens
+            if slot.pending:
+                del slot.pending[: len(tokens)]
+            slot.used = self.steps
+        ctx = self.model.context.ctx
+        for slot, row in rows:
+            assert slot.sampler is not None
+            self._take(slot, llama_cpp.llama_sampler_sample(slot.sampler.sampler, ctx, row))
+
+    def _decode_failed(self, code: int, evaluated: list[tuple[Slot, list[int]]]) -> None:
+        error = RuntimeError(f"llama_decode failed ({code})")
+        for slot, _ in evaluated:
+            job = slot.job
+            self.model.forget(slot.seq, len(slot.cached))
+            self._release(slot)
+            if job is not None:
+                job.sink(error)
+
+    def _take(self, slot: Slot, token: int) -> None:
+        """One sampled token: text out, then decide whether this sequence goes on."""
+        job = slot.job
+        assert job is not None and slot.stops is not None
+        if self.model.is_end(token):
+            return self._finish(slot, "end_turn")
+        slot.produced += 1
+        self.tokens_generated += 1
+        text, matched = slot.stops.push(slot.text.decode(self.model.piece(token)))
+        if text:
+            job.sink(text)  # whole characters only: the decoder holds a split multi-byte one
+        if matched is not None:
+            return self._finish(slot, "stop_sequence", matched)
+        if slot.produced >= job.max_tokens:
+            return self._finish(slot, "max_tokens")
+        if len(slot.cached) + 1 >= self.model.window:
+            return self._finish(slot, "model_context_window_exceeded")
+        slot.next_token = token
+
+    def _finish(self, slot: Slot, reason: str, matched: str | None = None) -> None:
+        job = slot.job
+        assert job is not None and slot.stops is not None
+        if matched is None:
+            tail = slot.stops.flush()  # a character cut short by the end is dropped, not sent as U+FFFD
+            if tail:
+                job.sink(tail)
+        job.sink(Finish(reason, matched, slot.produced))
+        self._release(slot)
+
+    def _release(self, slot: Slot) -> None:
+        job = slot.job
+        if slot.sampler is not None:
+            slot.sampler.close()
+        slot.job, slot.sampler, slot.pending, slot.stops, slot.text = None, None, [], None, None
+        slot.used = self.steps
+        if job is not None:
+            with self._cond:
+                job.running = False
+            job.sink(RELEASED)

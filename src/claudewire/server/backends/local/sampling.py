@@ -1,0 +1,49 @@
+"""One llama.cpp sampler chain per sequence, from the request's own settings.
+
+Temperature 0 is greedy (deterministic); otherwise the API's defaults apply (temperature 1,
+no top_k, no top_p) after a light repetition penalty and min-p 0.05, which keep a 135M model
+from looping or wandering. A grammar, when given, comes first, so every other step only ever
+sees tokens the grammar allows.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+import llama_cpp
+from llama_cpp import _internals as internals
+
+REPEAT_PENALTY = 1.1
+PENALTY_WINDOW = 64
+MIN_P = 0.05
+
+
+@dataclass(slots=True)
+class Sampling:
+    temperature: float = 1.0
+    top_p: float | None = None
+    top_k: int | None = None
+    grammar: str | None = None  # GBNF, rule ``root``
+    seed: int | None = None
+
+    def chain(self, model: internals.LlamaModel) -> internals.LlamaSampler:
+        sampler = internals.LlamaSampler()
+        if self.grammar is not None:
+            constraint = llama_cpp.llama_sampler_init_grammar(model.vocab, self.grammar.encode(), b"root")
+            if not constraint:
+                sampler.close()
+                raise ValueError("llama.cpp could not parse the grammar built from this input_schema")
+            llama_cpp.llama_sampler_chain_add(sampler.sampler, constraint)
+        sampler.add_penalties(model.n_vocab(), PENALTY_WINDOW, REPEAT_PENALTY, 0.0, 0.0)
+        if self.temperature <= 0:
+            sampler.add_greedy()
+            return sampler
+        if self.top_k:
+            sampler.add_top_k(self.top_k)
+        if self.top_p is not None and self.top_p < 1:
+            sampler.add_top_p(self.top_p, 1)
+        sampler.add_min_p(MIN_P, 1)
+        sampler.add_temp(self.temperature)
+        sampler.add_dist(self.seed if self.seed is not None else random.getrandbits(32))
+        return sampler

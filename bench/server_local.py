@@ -1,6 +1,6 @@
 """``claudewire serve --backend local`` against llama.cpp's own ``llama-server``, side by side.
 
-    python bench/server_local.py [--runs N] [--parallel 8]
+    python bench/server_local.py [--runs N] [--parallel 8] [--threads N (default: the physical cores)]
 
 Both servers run at once as subprocesses on loopback, with the same GGUF (SmolLM2-135M-Instruct
 Q4_1), the same threads (the physical cores), the same slots and the same context per slot.
@@ -69,13 +69,13 @@ def start_servers(threads: int, parallel: int, window: int) -> tuple[dict[str, s
     ports = {"llama-server": free_port(), "claudewire": free_port()}
     commands = {
         "llama-server": [binary, "-m", gguf, "--host", "127.0.0.1", "--port", str(ports["llama-server"]), "-t", str(threads),
-                         "-tb", str(threads), "-np", str(parallel), "-c", str(window * parallel), "--no-kv-unified",
-                         "--log-disable"],
+                         "-tb", str(threads), "-np", str(parallel), "-c", str(window * parallel), "--no-kv-unified"],
         "claudewire": [sys.executable, "-m", "claudewire.cli", "serve", "--backend", "local", "--port", str(ports["claudewire"]),
                        "--threads", str(threads), "--parallel", str(parallel), "--ctx-size", str(window), "--log-level", "warning"],
     }
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-    processes = [subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for cmd in commands.values()]
+    logs = {name: open(f"/tmp/bench-{name}.log", "w") for name in commands}  # noqa: SIM115
+    processes = [subprocess.Popen(cmd, env=env, stdout=logs[name], stderr=subprocess.STDOUT) for name, cmd in commands.items()]
     urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
     for (name, url), process in zip(urls.items(), processes):
         wait_ready(url, process)
@@ -142,10 +142,10 @@ def second_turn(client: anthropic.Anthropic) -> dict:
 def main() -> None:
     runs = int(sys.argv[sys.argv.index("--runs") + 1]) if "--runs" in sys.argv else 5
     parallel = int(sys.argv[sys.argv.index("--parallel") + 1]) if "--parallel" in sys.argv else 8
-    threads = physical_cores()
+    threads = int(sys.argv[sys.argv.index("--threads") + 1]) if "--threads" in sys.argv else physical_cores()
     urls, processes = start_servers(threads, parallel, window=2048)
     try:
-        clients = {name: anthropic.Anthropic(base_url=url, api_key="bench", max_retries=0, timeout=600) for name, url in urls.items()}
+        clients = {name: anthropic.Anthropic(base_url=url, api_key="bench", max_retries=0, timeout=120) for name, url in urls.items()}
         for client in clients.values():  # warm both: weights paged in, first allocations done
             stream_once(client, [{"role": "user", "content": "Hello"}])
         rows: dict[str, dict[str, list[float]]] = {name: {} for name in clients}
@@ -154,17 +154,21 @@ def main() -> None:
             rows[name].setdefault(key, []).append(value)
 
         for run in range(runs):
+            print(f"run {run + 1} of {runs}", file=sys.stderr, flush=True)
             order = list(clients) if run % 2 == 0 else list(reversed(clients))
             for name in order:
+                print(f"  {name}: one stream", file=sys.stderr, flush=True)
                 one = stream_once(clients[name], [{"role": "user", "content": f"{PROMPTS[run % 3]} (run {run})"}])
                 record(name, "ttft", one["ttft"] * 1000)
                 record(name, "rate", one["rate"])
             for n in (4, 8):
                 for name in order:
+                    print(f"  {name}: {n} streams", file=sys.stderr, flush=True)
                     result = concurrent(clients[name], n, f"run {run}")
                     record(name, f"agg{n}", result["aggregate"])
                     record(name, f"worst{n}", result["worst_ttft"] * 1000)
             for name in order:
+                print(f"  {name}: second turn", file=sys.stderr, flush=True)
                 turn = second_turn(clients[name])
                 record(name, "cold", turn["cold"] * 1000)
                 record(name, "warm", turn["warm"] * 1000)

@@ -153,25 +153,35 @@ def main() -> None:
         def record(name: str, key: str, value: float) -> None:
             rows[name].setdefault(key, []).append(value)
 
+        def attempt(name: str, measure, *args):  # one failed request costs its sample, not the run
+            try:
+                return measure(clients[name], *args)
+            except anthropic.APIError as exc:
+                print(f"  {name}: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
+                return None
+
         for run in range(runs):
             print(f"run {run + 1} of {runs}", file=sys.stderr, flush=True)
             order = list(clients) if run % 2 == 0 else list(reversed(clients))
             for name in order:
                 print(f"  {name}: one stream", file=sys.stderr, flush=True)
-                one = stream_once(clients[name], [{"role": "user", "content": f"{PROMPTS[run % 3]} (run {run})"}])
-                record(name, "ttft", one["ttft"] * 1000)
-                record(name, "rate", one["rate"])
+                one = attempt(name, stream_once, [{"role": "user", "content": f"{PROMPTS[run % 3]} (run {run})"}])
+                if one:
+                    record(name, "ttft", one["ttft"] * 1000)
+                    record(name, "rate", one["rate"])
             for n in (4, 8):
                 for name in order:
                     print(f"  {name}: {n} streams", file=sys.stderr, flush=True)
-                    result = concurrent(clients[name], n, f"run {run}")
-                    record(name, f"agg{n}", result["aggregate"])
-                    record(name, f"worst{n}", result["worst_ttft"] * 1000)
+                    result = attempt(name, concurrent, n, f"run {run}")
+                    if result:
+                        record(name, f"agg{n}", result["aggregate"])
+                        record(name, f"worst{n}", result["worst_ttft"] * 1000)
             for name in order:
                 print(f"  {name}: second turn", file=sys.stderr, flush=True)
-                turn = second_turn(clients[name])
-                record(name, "cold", turn["cold"] * 1000)
-                record(name, "warm", turn["warm"] * 1000)
+                turn = attempt(name, second_turn)
+                if turn:
+                    record(name, "cold", turn["cold"] * 1000)
+                    record(name, "warm", turn["warm"] * 1000)
     finally:
         for process in processes:
             process.terminate()

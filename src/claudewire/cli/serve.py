@@ -228,8 +228,6 @@ def uvicorn_level(level: str) -> str:
 
 
 def announcing_server(app: Any, announce: str, *, log_level: str, **limits: Any) -> Any:
-    import uvicorn
-
     from ..server.run import DrainingServer, make_config
 
     class AnnouncingServer(DrainingServer):

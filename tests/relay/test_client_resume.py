@@ -98,7 +98,7 @@ def test_the_local_model_resumes_to_the_uncut_reply(local_server) -> None:
     call = params(text="Name three colours.", **options)
     with client.messages.stream(**call) as stream:
         whole = stream.get_final_message()
-    for after in (0, 5):
+    for after in (3,):  # every cut point is covered on the scripted backend; one here, against the real model
         with client.messages.stream(**call, extra_headers=cut(after)) as stream:
             texts = list(stream.text_stream)
             message = stream.get_final_message()

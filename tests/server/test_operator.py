@@ -109,15 +109,22 @@ def test_access_log_tells_every_outcome_and_metrics_follow(served) -> None:
         assert client.post("/v1/messages", json=body("a", stream=False), headers=HEADERS).status_code == 401
         plain = client.post("/v1/messages", json=body("a b", stream=False), headers=key)
         assert plain.status_code == 200
+    # ANTHROPIC_BASE_URL without a key: chat talks to that URL with no key (never to the embedded model)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ANTHROPIC_")}
+    chat = subprocess.run([sys.executable, "-m", "claudewire.cli", "chat", "hi"], env={**env, "ANTHROPIC_BASE_URL": url},
+                          stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
+    said, error = chat.stderr.splitlines()
+    assert chat.returncode == 1 and chat.stdout == "" and said == f"claudewire: asking claude-sonnet-4-6 at {url} (ANTHROPIC_BASE_URL, no key)"
+    assert error.startswith("claudewire: AuthenticationError: x-api-key header is required (status 401, request-id req_")
     deadline = time.monotonic() + 30  # the departed client's request ends when the server notices
-    while metric(url, "claudewire_requests_total", route="/v1/messages") < 6 and time.monotonic() < deadline:
+    while metric(url, "claudewire_requests_total", route="/v1/messages") < 7 and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert metric(url, "claudewire_requests_total", route="/v1/messages") == 6, httpx2.get(url + "/metrics").text
+    assert metric(url, "claudewire_requests_total", route="/v1/messages") == 7, httpx2.get(url + "/metrics").text
     assert metric(url, "claudewire_requests_total", route="/v1/messages", status="200", outcome="completed") == 2
     assert metric(url, "claudewire_requests_total", route="/v1/messages", status="200", outcome="error") == 1
     assert metric(url, "claudewire_requests_total", route="/v1/messages", status="200", outcome="cut") == 1
     assert metric(url, "claudewire_requests_total", route="/v1/messages", status="200", outcome="disconnected") == 1
-    assert metric(url, "claudewire_requests_total", route="/v1/messages", status="401", outcome="error") == 1
+    assert metric(url, "claudewire_requests_total", route="/v1/messages", status="401", outcome="error") == 2
     assert metric(url, "claudewire_output_tokens_total") == 3 + 2  # as the message_delta events counted them
     assert metric(url, "claudewire_time_to_first_token_seconds_count") >= 4
     assert metric(url, "claudewire_active_streams") == 0 and metric(url, "claudewire_queued_requests") == 0
@@ -136,6 +143,7 @@ def test_access_log_tells_every_outcome_and_metrics_follow(served) -> None:
         (200, "disconnected", None, True),
         (401, "error", "authentication_error", False),
         (200, "completed", None, False),
+        (401, "error", "authentication_error", False),  # the chat without a key
     ], key=str)
     first = messages[0]
     assert first["request_id"].startswith("req_") and first["model"] == "claude-sonnet-4-6" and first["method"] == "POST"
@@ -149,9 +157,10 @@ def test_text_access_log_line(caplog: pytest.LogCaptureFixture) -> None:
     with ServerThread(ScriptedBackend(), faults=True, access_log="text") as server, caplog.at_level(logging.INFO, "claudewire.access"):
         httpx2.post(server.base_url + "/v1/messages", json=body("a b"), headers={**HEADERS, "x-claudewire-fault": "error_after=1"})
         deadline = time.monotonic() + 10
-        while not caplog.records and time.monotonic() < deadline:
+        while not [r for r in caplog.records if r.name == "claudewire.access"] and time.monotonic() < deadline:
             time.sleep(0.02)
-    (line,) = [r.getMessage() for r in caplog.records]
+    # only the access log: an earlier test may have left httpx2's loggers at DEBUG
+    (line,) = [r.getMessage() for r in caplog.records if r.name == "claudewire.access"]
     assert re.fullmatch(r"\S+Z req_\w+ POST /v1/messages 200 error\(overloaded_error\) model=claude-sonnet-4-6 stream=yes "
                         r"tokens=2/- ttfb=[\d.]+s ttft=[\d.]+s duration=[\d.]+s", line), line
 

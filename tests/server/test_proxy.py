@@ -86,13 +86,15 @@ def test_sdk_sees_the_upstream_through_the_proxy(proxy, spy) -> None:
 
 def test_request_reaches_the_upstream_unchanged(proxy, spy) -> None:
     raw = b'{"model":"claude-sonnet-4-6","max_tokens":16,  "messages":[{"role":"user","content":"hi"}],"brand_new_feature":{"x":[1,2]}}'
-    headers = {"anthropic-beta": "new-feature-2026-11-01", "x-claudewire-delay-ms": "1", "x-custom": "kept", "Connection": "keep-alive"}
+    headers = {"anthropic-beta": "new-feature-2026-11-01", "x-claudewire-delay-ms": "1", "x-custom": "kept", "Connection": "keep-alive",
+               "accept-encoding": "identity", "user-agent": "test-agent/1"}
     response = post(proxy, raw, headers)
     seen = spy.spy.seen[-1]
     assert seen.body == raw and seen.path == "/v1/messages" and response.status_code == 200
     assert seen.headers["anthropic-beta"] == "new-feature-2026-11-01" and seen.headers["anthropic-version"] == "2023-06-01"
     assert seen.headers["x-custom"] == "kept" and seen.headers["x-claudewire-delay-ms"] == "1"
     assert seen.headers["x-api-key"] == UPSTREAM_KEY and "authorization" not in seen.headers  # the client's "k" stayed here
+    assert seen.headers["accept-encoding"] == "identity" and seen.headers["user-agent"] == "test-agent/1"  # the client's, not ours
 
 
 def test_statuses_bodies_and_headers_pass_through(proxy, spy) -> None:

@@ -1,10 +1,10 @@
 """How the command ends when work it cannot interrupt is still running.
 
-The embedded model computes in a worker thread inside llama.cpp; Python cannot stop it
-mid-call, and the interpreter joins such threads before it exits. So once a command has
-used the embedded model it ends the process directly after flushing its output: Ctrl-C
-or ``| head`` during prompt processing then exits at once instead of waiting for the
-computation.
+The embedded model computes in a worker thread inside llama.cpp, which Python cannot
+interrupt mid-call, and the interpreter joins its threads (the server's, the engine's)
+before it exits. So once a command has used the embedded model it ends the process
+directly after flushing its output: Ctrl-C or ``| head`` during prompt processing then
+exits at once instead of waiting for the computation to wind down.
 """
 
 from __future__ import annotations

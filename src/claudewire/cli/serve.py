@@ -253,9 +253,12 @@ def serve_workers(args: argparse.Namespace, sock: socket.socket, api_key: str | 
         check_backend(args.backend)
     except Exception as exc:
         raise StartupError(str(exc), 2) from None
-    os.environ[ENV] = json.dumps({"backend": args.backend, "backend_options": backend_options, "log_level": args.log_level, **options})
-    if api_key:
+    shared = {"backend": args.backend, "backend_options": backend_options, "log_level": args.log_level, **options}
+    if args.api_key_file:  # the workers read the file too: the key stays out of their environment
+        shared["api_key_file"] = os.path.abspath(args.api_key_file)
+    elif api_key:
         os.environ[KEY_ENV] = api_key
+    os.environ[ENV] = json.dumps(shared)
     from ..server.run import make_config
 
     config = make_config("claudewire.server.factory:app_from_env", factory=True, workers=args.workers,

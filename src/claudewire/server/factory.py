@@ -20,4 +20,10 @@ def app_from_env() -> Starlette:
     setup_logging(options.pop("log_level", "info"))
     backend = load_backend(options.pop("backend", "local"), **options.pop("backend_options", {}))
     options["limits"] = Limits(**options.get("limits", {}))
-    return create_app(backend, api_key=os.environ.get("CLAUDEWIRE_SERVER_API_KEY") or None, **options)
+    key_file = options.pop("api_key_file", None)
+    if key_file:  # not the key itself: a process's environment can be read (`ps e`)
+        with open(key_file, encoding="utf-8") as file:
+            api_key = file.readline().strip()
+    else:
+        api_key = os.environ.get("CLAUDEWIRE_SERVER_API_KEY") or None
+    return create_app(backend, api_key=api_key, **options)

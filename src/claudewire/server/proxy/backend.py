@@ -83,6 +83,8 @@ class ProxyBackend:
         limits = httpx2.Limits(max_connections=None, max_keepalive_connections=256, keepalive_expiry=60.0)
         # trust_env: HTTPS_PROXY / NO_PROXY and SSL_CERT_FILE (an upstream behind a private CA) apply as for any client
         self.client = httpx2.AsyncClient(http2=True, limits=limits, timeout=None, follow_redirects=False)
+        for name in ("accept", "accept-encoding", "user-agent"):  # only what the client sent goes upstream
+            del self.client.headers[name]
 
     def __repr__(self) -> str:
         return f"ProxyBackend(upstream={self.upstream!r}, key={'client' if self.forward_client_key else self.api_key!r})"

@@ -247,9 +247,8 @@ async function startTurn(entry = null) {
     frame = 0;
     const view = views.get(entry); // a fresh one if the conversation was left and opened again
     if (conversation === target && view) {
-      const pinned = ui.messages.scrollHeight - ui.messages.scrollTop - ui.messages.clientHeight < 48;
       view.update(entry, { last: true, statusLine: run.statusLine });
-      if (pinned) ui.messages.scrollTop = ui.messages.scrollHeight;
+      followBottom();
     }
     if (Date.now() - savedAt >= SAVE_EVERY_MS) {
       savedAt = Date.now();
@@ -289,6 +288,7 @@ async function startTurn(entry = null) {
   store.save(target);
   if (conversation === target) {
     views.get(entry)?.update(entry, { last: true }); // in place: a reader scrolled up stays where they are
+    followBottom();
     if (result.error && result.error.status === 401) openSettings(ui.apiKey);
   }
   setComposer();
@@ -313,6 +313,19 @@ function resumePending() {
   save();
   renderConversation();
 }
+
+// --- scrolling: follow the answer while the reader is at the bottom, never pull them back ---------
+
+let atBottom = true;
+
+function followBottom() {
+  if (atBottom) ui.messages.scrollTop = ui.messages.scrollHeight;
+}
+
+ui.messages.addEventListener("scroll", () => {
+  atBottom = ui.messages.scrollHeight - ui.messages.scrollTop - ui.messages.clientHeight < 48;
+});
+new ResizeObserver(followBottom).observe(ui.messages); // a phone turned, a keyboard opened
 
 // --- composer and keys ----------------------------------------------------------------------
 

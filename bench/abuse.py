@@ -51,6 +51,10 @@ class Served:
         status = Path(f"/proc/{self.proc.pid}/status").read_text()
         return int(re.search(rf"{field}:\s+(\d+) kB", status).group(1)) * 1024
 
+    def cpu_seconds(self) -> float:
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
     def close(self) -> None:
         self.proc.terminate()
         self.proc.wait(10)
@@ -194,16 +198,18 @@ def abusive_requests() -> None:
             ("1.5 MB text, 1,000 stop sequences (the limits)", lambda: send_raw(served.port, body_with(1_500_000, stop_sequences=stops))),
             ("800,000-character stop sequence (refused: 400)", lambda: send_raw(served.port, body_with(1_500_000, stop_sequences=["x" * 800_000]))),
             ("valid 30 MB body, streamed back", lambda: send_raw(served.port, body_with(30_000_000))),
-            ("2 MB body in 1-byte pieces", lambda: send_raw(served.port, body_with(2_000_000), piece=1)),
+            ("8 MB body in 1-byte pieces", lambda: send_raw(served.port, body_with(8_000_000), piece=1)),
             ("JSON nested 100,000 deep", lambda: send_raw(served.port, b'{"metadata": ' + b"[" * 100_000 + b"]" * 100_000 + b"}")),
         ]
         for name, run in cases:
             with Poller(served.url) as poller:
+                cpu = served.cpu_seconds()
                 started = time.perf_counter()
                 answer = run()
                 took = time.perf_counter() - started
+                cpu = served.cpu_seconds() - cpu
             status = answer.split(b" ", 2)[1].decode() if answer else "closed"
-            print(f"  {name}: {status} in {took:.1f} s; {poller.summary()}")
+            print(f"  {name}: {status} in {took:.1f} s, server CPU {cpu:.1f} s (polls included); {poller.summary()}")
         rss_before = served.memory("VmRSS")
         long_reply = body_with(2_000_000)
         with Poller(served.url) as poller:

@@ -209,7 +209,7 @@ async def main(rounds: int) -> None:
     rates: dict[str, list[float]] = {name: [] for name in paths}
     delays: dict[str, list[float]] = {name: [] for name in paths}
     try:
-        for name, (port, paced_port) in paths.items():  # warm up every connection pool
+        for port, paced_port in paths.values():  # warm up every connection pool
             await one_stream(port, "warm up", {})
             await paced_latencies(paced_port)
         for _ in range(rounds):

@@ -19,9 +19,9 @@ from claudewire.server.proxy.backend import ProxyBackend
 from claudewire.server.run import ServerThread
 
 from . import test_litellm, test_node_clients
-from .test_node_clients import node_clients  # noqa: F401  (the fixture)
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+node_clients = test_node_clients.node_clients  # the fixture (npm ci on first use), shared with the direct tests
 
 
 @pytest.fixture(scope="module")
@@ -59,3 +59,27 @@ def test_the_offline_example_runs_with_no_network_and_no_key() -> None:
                           capture_output=True, text=True, env=env, timeout=120, cwd=EXAMPLES / "offline_tests")
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     assert "3 passed" in done.stdout
+
+
+def test_the_fixture_records_then_replays(scripted_server, tmp_path) -> None:
+    """`pytest --claudewire-record` through the fixture, then the same test offline from what it wrote."""
+    (tmp_path / "conftest.py").write_text('pytest_plugins = ["claudewire.pytest_plugin"]\n')
+    (tmp_path / "test_user.py").write_text(
+        "import anthropic\n\n"
+        "def test_echo(claudewire_replay):\n"
+        "    with anthropic.Anthropic().messages.stream(model='claude-sonnet-4-6', max_tokens=50,\n"
+        "            messages=[{'role': 'user', 'content': 'recorded once'}]) as stream:\n"
+        "        assert ''.join(stream.text_stream) == 'recorded once'\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL")}
+    folder = tmp_path / "tapes"
+
+    def pytest_run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-o", f"claudewire_cassettes={folder}", *args],
+                              capture_output=True, text=True, env=env, timeout=120, cwd=tmp_path)
+
+    recorded = pytest_run("--claudewire-record", "--claudewire-upstream", scripted_server.base_url)
+    assert recorded.returncode == 0 and "1 passed" in recorded.stdout, recorded.stdout[-2000:]
+    assert [p.name.startswith("messages-recorded-once-") for p in folder.iterdir()] == [True]
+    replayed = pytest_run()  # replay mode: the fixture answers from the folder alone
+    assert replayed.returncode == 0 and "1 passed" in replayed.stdout, replayed.stdout[-2000:]

@@ -105,7 +105,9 @@ def test_access_log_tells_every_outcome_and_metrics_follow(served) -> None:
         cut = client.post("/v1/messages", json=body("a b c"), headers={**key, "x-claudewire-fault": "disconnect_after=1"})
         assert cut.status_code == 200 and "message_stop" not in cut.text
         with client.stream("POST", "/v1/messages", json=body(" ".join(["w"] * 500)), headers={**key, "x-claudewire-delay-ms": "20"}) as slow:
-            next(slow.iter_bytes())  # the client leaves after the first bytes
+            for chunk in slow.iter_bytes():  # the client leaves after the first token (TCP_NODELAY: bytes come event by event)
+                if b"text_delta" in chunk:
+                    break
         assert client.post("/v1/messages", json=body("a", stream=False), headers=HEADERS).status_code == 401
         plain = client.post("/v1/messages", json=body("a b", stream=False), headers=key)
         assert plain.status_code == 200

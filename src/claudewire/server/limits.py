@@ -23,7 +23,7 @@ MAX_JSON_DEPTH = 128  # objects and arrays nested deeper are refused
 MAX_STOP_SEQUENCES = 1024
 MAX_STOP_SEQUENCE_CHARS = 65_536  # all stop sequences together
 DEFAULT_BODY_TIMEOUT = defaults.BODY_TIMEOUT
-OFF_LOOP_BYTES = 256 * 1024  # bodies larger than this are decoded in a worker thread
+OFF_LOOP_BYTES = 256 * 1024  # larger bodies (and texts) are decoded and scanned in the one CPU thread
 
 
 @dataclass(slots=True)

@@ -46,9 +46,10 @@ def local_backend():
     """The real SmolLM2 model. Its absence is a failure, not a skip: CI installs it."""
     from claudewire.server.backends.local import LocalBackend
 
-    threads = os.environ.get("CLAUDEWIRE_TEST_THREADS")  # default: the physical cores
+    # One llama.cpp thread: the tests' clients run in this process too, and on 2 cores a second
+    # ggml thread would spin at its barriers against them (the server's default is every core).
     return LocalBackend(n_ctx=int(os.environ.get("CLAUDEWIRE_TEST_N_CTX", "2048")), parallel=8,
-                        n_threads=int(threads) if threads else None)
+                        n_threads=int(os.environ.get("CLAUDEWIRE_TEST_THREADS", "1")))
 
 
 @pytest.fixture(scope="session")

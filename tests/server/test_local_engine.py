@@ -85,7 +85,7 @@ COUNTING = [{"role": "user", "content": "Count from 1 to 1000."},
 
 
 def test_queue_limit_answers_529_and_a_departed_waiter_frees_its_place() -> None:
-    backend = LocalBackend(n_ctx=512, parallel=1, max_queue=1)
+    backend = LocalBackend(n_ctx=512, parallel=1, max_queue=1, n_threads=1)
     with ServerThread(backend) as server:
         client = client_for(server)
         long = {"model": "claude-sonnet-4-6", "max_tokens": 400, "temperature": 0, "messages": COUNTING, "stream": True}
@@ -114,7 +114,7 @@ def test_shutting_down_mid_generation_ends_the_stream_cleanly() -> None:
     handler = logging.Handler(logging.ERROR)
     handler.emit = errors.append  # type: ignore[method-assign]
     logging.getLogger("uvicorn.error").addHandler(handler)
-    backend = LocalBackend(n_ctx=512, parallel=1)
+    backend = LocalBackend(n_ctx=512, parallel=1, n_threads=1)
     outcome: dict = {}
     try:
         server = ServerThread(backend).__enter__()

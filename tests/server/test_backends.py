@@ -129,7 +129,7 @@ def test_local_max_tokens_and_stop_sequence(local_server) -> None:
 
 
 def test_local_context_window_exceeded() -> None:
-    backend = LocalBackend(n_ctx=256)  # llama.cpp's smallest context
+    backend = LocalBackend(n_ctx=256, n_threads=1)  # llama.cpp's smallest context; one thread, as conftest says
     with ServerThread(backend) as server:
         client = anthropic.Anthropic(base_url=server.base_url, api_key="k")
         prompt = "Continue this list of numbers forever: " + ", ".join(str(i) for i in range(1, 45))

@@ -58,7 +58,9 @@ class ServeProcess:
     def __init__(self, *args: str) -> None:
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
-        command = [sys.executable, "-m", "claudewire.cli", "serve", "--port", str(self.port), "--log-level", "warning", *args]
+        # one llama.cpp thread: the browser needs the other core (ggml's spinning threads would fight it)
+        command = [sys.executable, "-m", "claudewire.cli", "serve", "--port", str(self.port), "--log-level", "warning",
+                   "--threads", "1", *args]
         self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         deadline = time.monotonic() + 30
         while True:

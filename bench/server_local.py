@@ -77,7 +77,7 @@ def start_servers(threads: int, parallel: int, window: int) -> tuple[dict[str, s
     logs = {name: open(f"/tmp/bench-{name}.log", "w") for name in commands}  # noqa: SIM115
     processes = [subprocess.Popen(cmd, env=env, stdout=logs[name], stderr=subprocess.STDOUT) for name, cmd in commands.items()]
     urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
-    for (name, url), process in zip(urls.items(), processes):
+    for (_name, url), process in zip(urls.items(), processes, strict=False):
         wait_ready(url, process)
     return urls, processes
 

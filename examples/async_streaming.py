@@ -1,5 +1,7 @@
 import asyncio
+
 from anthropic import AsyncAnthropic
+
 
 async def main():
     client = AsyncAnthropic()

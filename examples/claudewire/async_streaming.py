@@ -1,5 +1,7 @@
 import asyncio
+
 from claudewire import AsyncAnthropic
+
 
 async def main():
     client = AsyncAnthropic()

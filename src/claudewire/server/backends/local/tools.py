@@ -10,6 +10,7 @@ of its input, which become ``input_json_delta`` events.
 from __future__ import annotations
 
 import json
+
 from llama_cpp.llama_grammar import SchemaConverter
 
 from ....protocol.params import ToolParam

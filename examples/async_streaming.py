@@ -1,7 +1,5 @@
 import asyncio
-
 from anthropic import AsyncAnthropic
-
 
 async def main():
     client = AsyncAnthropic()

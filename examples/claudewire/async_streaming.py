@@ -1,7 +1,5 @@
 import asyncio
-
 from claudewire import AsyncAnthropic
-
 
 async def main():
     client = AsyncAnthropic()

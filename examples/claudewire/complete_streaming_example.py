@@ -7,9 +7,7 @@ python complete_streaming_example.py
 """
 import os
 import sys
-
 import claudewire as anthropic
-
 
 def main():
     # Load the API key from the environment — never hardcode it.

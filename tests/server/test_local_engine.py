@@ -214,7 +214,7 @@ def test_forced_tool_use_is_schema_valid_and_streamed_in_fragments(local_server,
     client = client_for(local_server)
     ask = {"book_flight": "Book Ana (31) a business flight via Paris.", "set_thermostat": "Make the kitchen 21 degrees, heating."}
     with client.messages.stream(model="claude-sonnet-4-6", max_tokens=120, tools=TOOLS, tool_choice={"type": "tool", "name": name},
-                                messages=[{"role": "user", "content": ask[name]}]) as stream:
+                                messages=[{"role": "user", "content": ask[name]}], extra_body={"temperature": 0}) as stream:
         fragments = [e.delta.partial_json for e in stream if e.type == "content_block_delta" and e.delta.partial_json]
         message = stream.get_final_message()
     assert message.stop_reason == "tool_use" and len(fragments) > 1

@@ -8,6 +8,7 @@ with a traceback.
 from __future__ import annotations
 
 import os
+import signal
 import sys
 
 from .._version import __version__
@@ -34,6 +35,9 @@ def build_parser() -> Parser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    # Ctrl-C stops a reply. A shell that starts us in the background (`cmd &`, some CI runners)
+    # hands SIGINT down ignored, and Python then never raises KeyboardInterrupt: take it back.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         code = args.run(args)
     except KeyboardInterrupt:

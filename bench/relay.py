@@ -14,7 +14,6 @@ The client side is raw asyncio sockets, so it costs as little as possible.
 from __future__ import annotations
 
 import asyncio
-import json
 import random
 import shutil
 import socket
@@ -26,6 +25,8 @@ import tracemalloc
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+
+from server_scripted import request as post  # noqa: E402  (bench/ is the script's folder)
 
 DELTAS = 20_000
 
@@ -44,15 +45,6 @@ def wait_for(port: int) -> None:
         except OSError:
             time.sleep(0.1)
     raise RuntimeError(f"nothing listens on {port}")
-
-
-def post(port: int, text: str, headers: dict[str, str]) -> bytes:
-    body = json.dumps({"model": "claude-sonnet-4-6", "max_tokens": 100_000, "stream": True,
-                       "messages": [{"role": "user", "content": text}]}).encode()
-    extra = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
-    return (f"POST /v1/messages HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\n"
-            f"anthropic-version: 2023-06-01\r\nx-api-key: bench\r\nconnection: close\r\n{extra}"
-            f"content-length: {len(body)}\r\n\r\n").encode() + body
 
 
 def get(stream_id: str, after: int) -> bytes:

@@ -56,20 +56,7 @@ class BaseClient:
             "api_version": api_version,
             "resumable": resumable,
         }
-        self._options = ClientOptions(
-            api_key=api_key,
-            auth_token=auth_token,
-            base_url=base_url,
-            timeout=timeout,
-            idle_timeout=idle_timeout,
-            stream_timeout=stream_timeout,
-            max_retries=max_retries,
-            max_retry_after=max_retry_after,
-            default_headers=default_headers,
-            default_query=default_query,
-            api_version=api_version,
-            resumable=resumable,
-        )
+        self._options = ClientOptions(**self._init_args)  # the same arguments; with_options() starts from them
         self._init_http(http_client)
 
     def _init_http(self, http_client: Any) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import gzip
 import json
 import socket
-import threading
 import zlib
 from collections.abc import Iterator
 
@@ -21,48 +20,27 @@ import claudewire
 from claudewire.client._retry import retry_delay
 
 from ..conftest import load_vector
+from ..rawhttp import RawServer, read_request
 from .helpers import KINDS, call, client, params, stream
 
 
-class CannedServer:
+class CannedServer(RawServer):
     """Answers every request with ``self.responses[i % n]`` (status, headers, body), then closes."""
 
     def __init__(self) -> None:
-        self.sock = socket.socket()
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(64)
-        self.base_url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        super().__init__(backlog=64)
         self.responses: list[tuple[int, dict[str, str], bytes]] = []
         self.requests: list[bytes] = []
-        threading.Thread(target=self._serve, daemon=True).start()
+        self.start()
 
     def answer(self, status: int, body: bytes, **headers: str) -> None:
         self.responses, self.requests = [(status, {k.replace("_", "-"): v for k, v in headers.items()}, body)], []
 
-    def _serve(self) -> None:
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            with conn:
-                try:
-                    self._answer(conn)
-                except OSError:
-                    pass
-
-    def _answer(self, conn: socket.socket) -> None:
-        data = b""
-        while b"\r\n\r\n" not in data:
-            chunk = conn.recv(65536)
-            if not chunk:
-                return
-            data += chunk
-        head, _, rest = data.partition(b"\r\n\r\n")
-        length = int(next((l.split(b":")[1] for l in head.split(b"\r\n") if l.lower().startswith(b"content-length")), b"0"))
-        while len(rest) < length:
-            rest += conn.recv(65536)
+    def handle(self, conn: socket.socket) -> None:
+        request = read_request(conn)
+        if request is None:
+            return
+        head, _ = request
         self.requests.append(head.split(b"\r\n")[0])
         status, headers, body = self.responses[(len(self.requests) - 1) % len(self.responses)]
         lines = [f"HTTP/1.1 {status} X", f"content-length: {len(body)}", "connection: close"]
@@ -74,7 +52,7 @@ class CannedServer:
 def canned() -> Iterator[CannedServer]:
     server = CannedServer()
     yield server
-    server.sock.close()
+    server.close()
 
 
 MESSAGE = {"id": "msg_1", "type": "message", "role": "assistant", "model": "m", "content": [{"type": "text", "text": "Hi"}],

@@ -126,7 +126,7 @@ def test_one_root_for_protocol_errors() -> None:
 def wire() -> Iterator[ChunkedServer]:
     server = ChunkedServer()
     yield server
-    server.sock.close()
+    server.close()
 
 
 def observe(kind: str, mode: str, server: ChunkedServer) -> list[tuple[str, Any, Any]]:

@@ -8,7 +8,6 @@ import logging
 import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 
@@ -23,6 +22,7 @@ from claudewire.server.run import ServerThread
 
 from ..conftest import load_vector, vector_names
 from ..protocol.chunkings import bytewise, inside_multibyte, random_splits
+from ..rawhttp import RawServer, read_request
 from .helpers import KEY, KINDS, client, params, stream
 
 
@@ -44,43 +44,21 @@ def test_headers_like_the_official_sdk() -> None:
     assert second["anthropic-version"] == "2023-06-01" and second["x-team"] == "a"
 
 
-class ChunkedServer:
+class ChunkedServer(RawServer):
     """A raw HTTP/1.1 server that writes a body in exactly the given pieces (TCP_NODELAY, a
     pause between writes), then either ends it or breaks the connection."""
 
     def __init__(self) -> None:
-        self.sock = socket.socket()
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.base_url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        super().__init__(backlog=16)
         self.pieces: list[bytes] = []
         self.break_after = False
         self.close_delimited = False  # no chunked framing: the body ends when the connection closes
-        threading.Thread(target=self._serve, daemon=True).start()
+        self.start()
 
-    def _serve(self) -> None:
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            try:
-                self._answer(conn)
-            except OSError:
-                pass  # the client left early (it saw an error event): fine
-            finally:
-                conn.close()
-
-    def _answer(self, conn: socket.socket) -> None:
+    def handle(self, conn: socket.socket) -> None:  # an OSError is the client leaving early (it saw an error event): fine
         conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        data = b""
-        while b"\r\n\r\n" not in data:
-            data += conn.recv(65536)
-        head, _, rest = data.partition(b"\r\n\r\n")
-        length = int(next((l.split(b":")[1] for l in head.split(b"\r\n") if l.lower().startswith(b"content-length")), b"0"))
-        while len(rest) < length:
-            rest += conn.recv(65536)
+        if read_request(conn) is None:
+            return
         framing = b"" if self.close_delimited else b"transfer-encoding: chunked\r\n"
         conn.sendall(b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream; charset=utf-8\r\nrequest-id: req_raw\r\n"
                      + framing + b"connection: close\r\n\r\n")
@@ -103,7 +81,7 @@ class ChunkedServer:
 def raw_server() -> Iterator[ChunkedServer]:
     server = ChunkedServer()
     yield server
-    server.sock.close()
+    server.close()
 
 
 def chunkings_for(body: bytes, ending: str) -> Iterator[tuple[str, list[bytes]]]:

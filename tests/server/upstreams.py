@@ -9,10 +9,11 @@ the middle of an event, or silence with no pings.
 from __future__ import annotations
 
 import socket
-import threading
 import time
 from dataclasses import dataclass
 from typing import Any
+
+from ..rawhttp import RawServer, read_request
 
 EVENTS = (
     b'event: message_start\ndata: {"type":"message_start","message":{"id":"msg_01","type":"message","role":"assistant",'
@@ -62,42 +63,26 @@ class SpyApp:
         await self.app(scope, replay, send)
 
 
-class BrokenUpstream:
+class BrokenUpstream(RawServer):
     """Answers every request with a 200 event stream that breaks after two and a half events:
     ``mode="cut"`` closes the TCP connection there; ``mode="stall"`` goes silent for ``seconds``."""
 
+    threaded = True
+    ignore_os_errors = False
+
     def __init__(self, mode: str, seconds: float = 5.0) -> None:
+        super().__init__()
         self.mode, self.seconds = mode, seconds
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen()
-        self.base_url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
-        threading.Thread(target=self._serve, daemon=True).start()
+        self.start()
 
-    def _serve(self) -> None:
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._answer, args=(conn,), daemon=True).start()
+    def handle(self, conn: socket.socket) -> None:
+        if read_request(conn) is None:
+            return
+        conn.sendall(b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream; charset=utf-8\r\nrequest-id: req_broken\r\n"
+                     b"transfer-encoding: chunked\r\n\r\n")
+        for piece in (EVENTS[0] + EVENTS[1], EVENTS[2][:30]):
+            conn.sendall(b"%x\r\n%s\r\n" % (len(piece), piece))
+        if self.mode == "stall":
+            time.sleep(self.seconds)
+        conn.shutdown(socket.SHUT_RDWR)
 
-    def _answer(self, conn: socket.socket) -> None:
-        with conn:
-            data = b""
-            while b"\r\n\r\n" not in data:
-                data += conn.recv(65536)
-            head, _, rest = data.partition(b"\r\n\r\n")
-            length = next((int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:")), 0)
-            while len(rest) < length:
-                rest += conn.recv(65536)
-            conn.sendall(b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream; charset=utf-8\r\nrequest-id: req_broken\r\n"
-                         b"transfer-encoding: chunked\r\n\r\n")
-            for piece in (EVENTS[0] + EVENTS[1], EVENTS[2][:30]):
-                conn.sendall(b"%x\r\n%s\r\n" % (len(piece), piece))
-            if self.mode == "stall":
-                time.sleep(self.seconds)
-            conn.shutdown(socket.SHUT_RDWR)
-
-    def close(self) -> None:
-        self.sock.close()

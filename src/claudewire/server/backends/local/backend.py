@@ -24,7 +24,7 @@ from ....protocol.params import MessageCountTokensParams, MessageCreateParams, T
 from ...builder import MessageBuilder
 from ...catalogue import ModelEntry
 from ...errors import APIErrorResponse, invalid
-from .engine import RELEASED, Admitted, Engine, EngineStopped, Finish, Job
+from .engine import RELEASED, Admitted, Engine, EngineStopped, Finish, Job, shared_prefix
 from .model import Model, model_path, physical_cores
 from .prompt import CALL_OPEN, PromptRenderer, forced, uses_tools
 from .sampling import Sampling
@@ -97,7 +97,8 @@ class LocalBackend:
         self.n_ctx = self.llm.window
         self.model = ModelEntry(MODEL_ID, "SmolLM2 135M Instruct (local)", "2024-11-01T00:00:00Z", self.n_ctx, self.n_ctx)
         self.render = PromptRenderer(self.llm.metadata["tokenizer.chat_template"], MODEL_ID)
-        self.engine = Engine(self.llm)
+        a, z = (self.llm.tokenize(sample) for sample in self.render.samples())
+        self.engine = Engine(self.llm, preamble=a[: shared_prefix(a, z)])
         self.parallel = parallel
         self.max_queue = 4 * parallel if max_queue is None else max_queue
         self._tokenizer = ThreadPoolExecutor(2, thread_name_prefix="claudewire-tokenize")

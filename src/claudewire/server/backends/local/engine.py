@@ -14,9 +14,11 @@ server stops), the decode in progress is aborted through llama.cpp's abort callb
 Prompt cache: a slot keeps the KV entries of everything it evaluated after its request
 ends. A new request takes the free slot whose tokens share the longest prefix with its
 prompt (the next turn of a conversation, a fixed system prompt) and evaluates only the
-rest; the shared part is reported as ``cache_read_input_tokens``. As with the API, only a
-prefix of some length counts (``MIN_CACHED_PREFIX``): every prompt starts with the same few
-template tokens, and reusing those saves nothing worth reporting.
+rest; the shared part, however short, is reported as ``cache_read_input_tokens``. A prompt
+token costs a few milliseconds on a CPU, so even the chat template's opening (the default
+system turn: some 30 tokens) is worth keeping. While idle, the engine fills every empty slot
+with that opening (``preamble``), one abortable step at a time, so even a slot's first
+request reads it from the cache; a request that arrives meanwhile aborts the warming step.
 
 Requests talk to the engine through ``Job``: the engine calls ``job.sink`` (thread-safe)
 with ``Admitted``, then text pieces (whole characters, stop sequences held back), then one
@@ -92,23 +94,24 @@ class Slot:
     stops: StopSequenceFilter | None = None
     order: int = 0  # admission order: prompts are read first come, first served
     used: int = 0  # step of last use: the least recently used free slot is evicted first
-
-
-MIN_CACHED_PREFIX = 64
+    row: int = -1  # the batch row of this slot's last token in the step under way
 
 
 def shared_prefix(a: list[int], b: list[int]) -> int:
-    """Tokens ``a`` and ``b`` share at their start, or 0 below ``MIN_CACHED_PREFIX``."""
+    """How many tokens ``a`` and ``b`` share at their start."""
     n = min(len(a), len(b))
+    if a[:n] == b[:n]:  # the common case (the next turn of a conversation), compared in C
+        return n
     i = 0
-    while i < n and a[i] == b[i]:
+    while a[i] == b[i]:
         i += 1
-    return i if i >= MIN_CACHED_PREFIX else 0
+    return i
 
 
 class Engine:
-    def __init__(self, model: Model) -> None:
+    def __init__(self, model: Model, preamble: list[int] | None = None) -> None:
         self.model = model
+        self.preamble = list(preamble or [])  # what most prompts start with: warmed into idle slots
         self.slots = [Slot(seq) for seq in range(model.n_seq)]
         self.waiting: deque[Job] = deque()
         self.tokens_generated = 0  # for tests and metrics: proof the model stops computing
@@ -116,6 +119,7 @@ class Engine:
         self._admitted = 0
         self._cond = threading.Condition()
         self._stopping = False
+        self._warming = False
         self._batch = internals.LlamaBatch(n_tokens=model.n_batch, embd=0, n_seq_max=1, verbose=False)
         self._abort = ctypes.create_string_buffer(2)
         llama_cpp.llama_set_abort_callback(model.context.ctx, ABORT_IF_FLAG_SET, ctypes.cast(self._abort, ctypes.c_void_p))
@@ -134,6 +138,8 @@ class Engine:
             if self._stopping:
                 raise EngineStopped("the model is shutting down")
             self.waiting.append(job)
+            if self._warming:
+                self._abort[0] = b"\x01"  # a request waits for no slot warming
             self._cond.notify()
 
     def cancel(self, job: Job) -> bool:
@@ -167,14 +173,20 @@ class Engine:
             while True:
                 with self._cond:
                     self._drop_cancelled()
-                    while not self._stopping and not self.waiting and not any(s.job for s in self.slots):
+                    cold = self._cold_slot()
+                    while not self._stopping and not self.waiting and not any(s.job for s in self.slots) and cold is None:
                         self._cond.wait()
                     if self._stopping:
                         break
                     self._admit()
                     self._abort[0] = b"\x00"
-                if any(s.job for s in self.slots):
+                    self._warming = not any(s.job for s in self.slots)
+                if not self._warming:
                     self._step()
+                elif cold is not None:
+                    self._warm(cold)
+                    with self._cond:
+                        self._warming = False
         except BaseException as exc:  # a broken context: every request hears of it
             log.exception("the local model's engine stopped")
             self._fail_all(exc)
@@ -221,14 +233,27 @@ class Engine:
             slot.order = self._admitted
             job.sink(Admitted(keep))
 
-    def _step(self) -> None:
+    def _cold_slot(self) -> Slot | None:
+        """A free slot that holds none of the preamble yet (None when all do, or there is none)."""
+        if not self.preamble:
+            return None
+        return next((s for s in self.slots if s.job is None and not s.cached), None)
+
+    def _warm(self, slot: Slot) -> None:
+        """Evaluates the preamble into an empty slot: one step, aborted if a request comes."""
+        self.model.forget(slot.seq)
+        code = self._decode([(slot, self.preamble, False)])
+        if code not in (0, 2):  # the context cannot hold it: warm no more
+            log.warning("warming a slot failed (llama_decode %d); slots start cold", code)
+            self.preamble = []
+
+    def _decode(self, parts: list[tuple[Slot, list[int], bool]]) -> int:
+        """One ``llama_decode`` over each slot's next tokens, with logits for the last token of
+        the parts that ask (at batch row ``Slot.row``). The slots' ``cached`` grow by what was
+        evaluated; an aborted or failed step leaves them as they were."""
         batch = self._batch.batch
         n = 0
-        evaluated: list[tuple[Slot, list[int]]] = []
-        rows: list[tuple[Slot, int]] = []
-
-        def add(slot: Slot, tokens: list[int], logits_last: bool) -> None:
-            nonlocal n
+        for slot, tokens, logits in parts:
             base = len(slot.cached)
             for i, token in enumerate(tokens):
                 batch.token[n] = token
@@ -237,47 +262,51 @@ class Engine:
                 batch.seq_id[n][0] = slot.seq
                 batch.logits[n] = False
                 n += 1
-            if logits_last:
-                batch.logits[n - 1] = True
-                rows.append((slot, n - 1))
-            evaluated.append((slot, tokens))
+            batch.logits[n - 1] = logits
+            slot.row = n - 1
+        batch.n_tokens = n
+        code = llama_cpp.llama_decode(self.model.context.ctx, batch)
+        self.steps += 1
+        if code != 0:
+            for slot, _, _ in parts:
+                self.model.forget(slot.seq, len(slot.cached))  # what the step half wrote
+            return code
+        for slot, tokens, _ in parts:
+            slot.cached += tokens
+            slot.used = self.steps
+        return 0
 
+    def _step(self) -> None:
+        """Every generating slot's last token, then prompt chunks first come, first served, up
+        to ``n_batch`` tokens; then each slot whose last prompt token or last sampled token was
+        evaluated samples its next token."""
         busy = [slot for slot in self.slots if slot.job is not None]
-        for slot in busy:
-            if not slot.pending:
-                add(slot, [slot.next_token], True)
-        budget = self.model.n_batch - n
+        parts = [(slot, [slot.next_token], True) for slot in busy if not slot.pending]
+        budget = self.model.n_batch - len(parts)
         for slot in sorted((s for s in busy if s.pending), key=lambda s: s.order):
             if budget <= 0:
                 break
             chunk = slot.pending[:budget]
-            add(slot, chunk, len(chunk) == len(slot.pending))
+            parts.append((slot, chunk, len(chunk) == len(slot.pending)))
             budget -= len(chunk)
-        batch.n_tokens = n
-        code = llama_cpp.llama_decode(self.model.context.ctx, batch)
-        self.steps += 1
+        code = self._decode(parts)
         if code == 2:  # aborted: every request in it was cancelled, or the server is stopping
-            for slot, _ in evaluated:
-                self.model.forget(slot.seq, len(slot.cached))  # what the aborted step half wrote
             return
         if code != 0:
-            self._decode_failed(code, evaluated)
+            self._decode_failed(code, [slot for slot, _, _ in parts])
             return
-        for slot, tokens in evaluated:
-            slot.cached += tokens
+        ctx = self.model.context.ctx
+        for slot, tokens, logits in parts:
             if slot.pending:
                 del slot.pending[: len(tokens)]
-            slot.used = self.steps
-        ctx = self.model.context.ctx
-        for slot, row in rows:
-            assert slot.sampler is not None
-            self._take(slot, llama_cpp.llama_sampler_sample(slot.sampler.sampler, ctx, row))
+            if logits:
+                assert slot.sampler is not None
+                self._take(slot, llama_cpp.llama_sampler_sample(slot.sampler.sampler, ctx, slot.row))
 
-    def _decode_failed(self, code: int, evaluated: list[tuple[Slot, list[int]]]) -> None:
+    def _decode_failed(self, code: int, evaluated: list[Slot]) -> None:
         error = RuntimeError(f"llama_decode failed ({code})")
-        for slot, _ in evaluated:
+        for slot in evaluated:
             job = slot.job
-            self.model.forget(slot.seq, len(slot.cached))
             self._release(slot)
             if job is not None:
                 job.sink(error)

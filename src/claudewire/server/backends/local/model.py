@@ -14,7 +14,9 @@ from pathlib import Path
 
 import llama_cpp
 from llama_cpp import _internals as internals
-from llama_cpp._logger import set_verbose
+
+from .logs import route_llama_logs
+from .threadpool import ThreadPools
 
 
 def model_path() -> Path:
@@ -44,7 +46,7 @@ class Model:
 
     def __init__(self, path: str, *, window: int, n_seq: int, n_batch: int, n_threads: int, n_threads_batch: int) -> None:
         llama_cpp.llama_backend_init()
-        set_verbose(False)  # llama.cpp logs every graph it builds; only errors are worth a line
+        route_llama_logs()
         params = llama_cpp.llama_model_default_params()
         self.model = internals.LlamaModel(path_model=path, params=params, verbose=False)
         context = llama_cpp.llama_context_default_params()
@@ -57,6 +59,7 @@ class Model:
         context.n_threads_batch = n_threads_batch
         context.no_perf = True
         self.context = internals.LlamaContext(model=self.model, params=context, verbose=False)
+        self.threads = ThreadPools(self.context.ctx, n_threads, n_threads_batch)
         self.window = llama_cpp.llama_n_ctx_seq(self.context.ctx)
         self.n_seq = n_seq
         self.n_batch = n_batch
@@ -90,5 +93,6 @@ class Model:
         llama_cpp.llama_memory_seq_rm(self.context.memory, seq, start, -1)
 
     def close(self) -> None:
+        self.threads.close()
         self.context.close()
         self.model.close()

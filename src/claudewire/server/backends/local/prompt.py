@@ -87,6 +87,11 @@ class PromptRenderer:
         self.model_id = model_id
         self.formatter = Jinja2ChatFormatter(chat_template, eos_token="<|im_end|>", bos_token="<|im_start|>")
 
+    def samples(self) -> tuple[str, str]:
+        """Two prompts that differ only in what the user says. What they share is how every
+        prompt without a system prompt begins (with SmolLM2: its default system turn)."""
+        return tuple(self.formatter(messages=[{"role": "user", "content": said}]).prompt for said in ("A", "Z"))  # type: ignore[return-value]
+
     def __call__(self, params: MessageCountTokensParams, call_after: str | None = None) -> str:
         """The prompt text. ``call_after``: the model's text so far in this turn, where it began a tool call."""
         reject_non_text(params, self.model_id)  # a 400, never an image silently dropped

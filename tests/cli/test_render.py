@@ -24,3 +24,7 @@ def test_closing_line() -> None:
                                  "usage": {"input_tokens": 12, "output_tokens": 21}})
     assert closing_line(message, 0.5, 2.5) == "max_tokens · 12 in / 21 out tokens · first token 0.50 s · 10.0 tokens/s · 2.50 s"
     assert closing_line(message, None, 0.1, interrupted=True) == "interrupted · 12 in / 21 out tokens · 0.10 s"
+    cached = from_builtins(Message, {"id": "m", "type": "message", "role": "assistant", "model": "x", "content": [],
+                                "stop_reason": "end_turn", "stop_sequence": None,
+                                "usage": {"input_tokens": 10, "cache_read_input_tokens": 24, "output_tokens": 3}})
+    assert closing_line(cached, None, 0.1) == "end_turn · 34 in (24 cached) / 3 out tokens · 0.10 s"  # the whole prompt, and its cached part

@@ -80,9 +80,9 @@ def test_local_counts_are_the_prompt_the_model_reads(local_server, local_backend
     prompt = local_backend.prompt(params)
     assert "get_weather" in prompt and "The weather in a city" in prompt and system in prompt
     assert with_tools == len(local_backend.llm.tokenize(prompt))
-    # and usage.input_tokens of a real generation is the same count
+    # and the usage of a real generation is the same count: tokens read, plus tokens the prompt cache held
     message = client.messages.create(model="claude-sonnet-4-6", max_tokens=3, messages=messages, system=system, tools=tools)
-    assert message.usage.input_tokens == with_tools
+    assert message.usage.input_tokens + message.usage.cache_read_input_tokens == with_tools
     # a plain-text document is text: accepted and counted
     doc = [{"type": "document", "source": {"type": "text", "media_type": "text/plain", "data": "Paris is in France."}},
            {"type": "text", "text": "Where is Paris?"}]

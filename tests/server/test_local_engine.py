@@ -170,13 +170,14 @@ def validate(body: dict):
     return validate_create(json.dumps(body).encode(), Catalogue(entry))
 
 
-def test_second_turn_reads_the_cache_and_says_so(local_server) -> None:
+def test_second_turn_reads_the_cache_and_says_so(local_server, local_backend) -> None:
     client = client_for(local_server)
     system = f"Session {uuid.uuid4().hex}. You are a patient teacher who explains things simply. " * 4
     turn = [{"role": "user", "content": "What is a noun?"}]
     first = client.messages.create(model="claude-sonnet-4-6", max_tokens=20, system=system, messages=turn,
                                    extra_body={"temperature": 0})
-    assert first.usage.cache_read_input_tokens == 0
+    opening = len(local_backend.llm.tokenize("<|im_start|>system\n"))  # all a new system prompt shares with earlier ones
+    assert first.usage.cache_read_input_tokens <= opening
     turn += [{"role": "assistant", "content": first.content[0].text}, {"role": "user", "content": "And a verb?"}]
     counted = client.messages.count_tokens(model="claude-sonnet-4-6", system=system, messages=turn).input_tokens
     with client.messages.stream(model="claude-sonnet-4-6", max_tokens=20, system=system, messages=turn) as stream:

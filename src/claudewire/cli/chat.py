@@ -21,7 +21,7 @@ from typing import Any
 
 from . import endpoint, session
 from .args import HelpFormatter
-from .render import Spinner, closing_line, describe_error, reply_view
+from .render import Spinner, closing_line, describe_error, prompt_tokens, reply_view
 
 ENVIRONMENT = """\
 environment:
@@ -220,7 +220,7 @@ def one_shot(where: endpoint.Endpoint, args: argparse.Namespace, prompt: str, co
     if conversation is not None and turn.text:
         conversation.messages += [{"role": "user", "content": prompt}, {"role": "assistant", "content": turn.text}]
         if turn.message is not None:
-            conversation.usage.input_tokens += turn.message.usage.input_tokens
+            conversation.usage.input_tokens += prompt_tokens(turn.message.usage)
             conversation.usage.output_tokens += turn.message.usage.output_tokens
         conversation.save()
     if turn.error is not None:

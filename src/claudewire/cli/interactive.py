@@ -13,7 +13,7 @@ import sys
 from . import session
 from .chat import request_params, stream_turn
 from .endpoint import Endpoint
-from .render import closing_line, describe_error, reply_view
+from .render import closing_line, describe_error, prompt_tokens, reply_view
 
 HELP = '''\
   /help            this list
@@ -104,7 +104,7 @@ class Session:
         params = request_params(self.args, messages, conversation.system)
         result = stream_turn(self.where, params, reply_view(sys.stdout, self.args.render))
         if result.message is not None:
-            conversation.usage.input_tokens += result.message.usage.input_tokens
+            conversation.usage.input_tokens += prompt_tokens(result.message.usage)
             conversation.usage.output_tokens += result.message.usage.output_tokens
         if result.text:  # what arrived stays in the history, interrupted or not
             conversation.messages = [*messages, {"role": "assistant", "content": result.text}]

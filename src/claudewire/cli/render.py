@@ -118,11 +118,17 @@ def reply_view(out: TextIO, render: bool | None) -> PlainText | Markdown:
         return PlainText(out)
 
 
+def prompt_tokens(usage: Any) -> int:
+    """Every token of the prompt: those read now and those a prompt cache held or stored."""
+    return usage.input_tokens + (usage.cache_read_input_tokens or 0) + (usage.cache_creation_input_tokens or 0)
+
+
 def closing_line(message: Any, first_token_s: float | None, seconds: float, *, interrupted: bool = False) -> str:
     """Stop reason, tokens, time to first token and tokens/s, in one line."""
     usage = message.usage
     parts = ["interrupted" if interrupted else f"{message.stop_reason}"]
-    parts.append(f"{usage.input_tokens} in / {usage.output_tokens} out tokens")
+    cached = f" ({usage.cache_read_input_tokens} cached)" if usage.cache_read_input_tokens else ""
+    parts.append(f"{prompt_tokens(usage)} in{cached} / {usage.output_tokens} out tokens")
     if first_token_s is not None:
         parts.append(f"first token {first_token_s:.2f} s")
         generating = seconds - first_token_s

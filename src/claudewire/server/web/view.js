@@ -88,7 +88,7 @@ export class AssistantView {
     this.hint.hidden = !this.hint.textContent;
     const usage = message?.usage;
     const final = status === "done"; // only a finished answer has the server's output count
-    this.usage.textContent = !usage || streaming ? "" : final ? `${usage.input_tokens ?? 0} in · ${usage.output_tokens ?? 0} out tokens` : `${usage.input_tokens ?? 0} in tokens`;
+    this.usage.textContent = !usage || streaming ? "" : final ? `${promptText(usage)} · ${usage.output_tokens ?? 0} out tokens` : `${promptText(usage)} tokens`;
     this.timing.textContent = streaming ? "" : timingText(entry.timing, final ? usage : null);
     const answeredBy = entry.backend && message?.model && entry.backend !== message.model ? entry.backend : "";
     this.model.textContent = streaming || !answeredBy ? "" : `answered by ${answeredBy}`;
@@ -186,6 +186,13 @@ export function describe(error) {
 
 function sentence(text) {
   return /[.!?…]$/.test(text) ? text : `${text}.`;
+}
+
+/** Every prompt token, and how many of them a prompt cache held ("34 in (24 cached)"). */
+function promptText(usage) {
+  const cached = usage.cache_read_input_tokens ?? 0;
+  const total = (usage.input_tokens ?? 0) + cached + (usage.cache_creation_input_tokens ?? 0);
+  return cached ? `${total} in (${cached} cached)` : `${total} in`;
 }
 
 function timingText(timing, usage) {

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
+import weakref
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -34,18 +36,51 @@ MODEL_ID = "smollm2-135m-instruct"
 RETRY_AFTER_SECONDS = 2
 
 
+class Mailbox:
+    """Items from the engine's thread into one event loop's queues, with one wake-up for all
+    that arrive together. Waking the loop per token costs a syscall and a thread switch in the
+    engine's step, and the woken loop then contends for the GIL the engine still needs."""
+
+    _boxes: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Mailbox] = weakref.WeakKeyDictionary()
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self._lock = threading.Lock()
+        self._items: list[tuple[asyncio.Queue[Any], Any]] = []
+
+    @classmethod
+    def of(cls, loop: asyncio.AbstractEventLoop) -> Mailbox:
+        box = cls._boxes.get(loop)
+        if box is None:
+            box = cls._boxes[loop] = cls(loop)
+        return box
+
+    def post(self, queue: asyncio.Queue[Any], item: Any) -> None:
+        with self._lock:
+            self._items.append((queue, item))
+            if len(self._items) > 1:
+                return  # a delivery is already on its way and takes this item too
+        try:
+            self.loop.call_soon_threadsafe(self._deliver)
+        except RuntimeError:  # the event loop is gone: nobody is listening
+            pass
+
+    def _deliver(self) -> None:
+        with self._lock:
+            items, self._items = self._items, []
+        for queue, item in items:
+            queue.put_nowait(item)
+
+
 class Generation:
     """One job's items as the event loop sees them."""
 
     def __init__(self, engine: Engine, job_args: dict[str, Any]) -> None:
-        loop = asyncio.get_running_loop()
         self.queue: asyncio.Queue[Any] = asyncio.Queue()
+        box, queue = Mailbox.of(asyncio.get_running_loop()), self.queue
 
         def sink(item: Any) -> None:
-            try:
-                loop.call_soon_threadsafe(self.queue.put_nowait, item)
-            except RuntimeError:  # the event loop is gone: nobody is listening
-                pass
+            box.post(queue, item)
 
         self.engine = engine
         self.job = Job(sink=sink, **job_args)

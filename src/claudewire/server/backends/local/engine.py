@@ -22,11 +22,14 @@ request reads it from the cache; a request that arrives meanwhile aborts the war
 
 Requests talk to the engine through ``Job``: the engine calls ``job.sink`` (thread-safe)
 with ``Admitted``, then text pieces (whole characters, stop sequences held back), then one
-``Finish`` or an exception.
+``Finish`` or an exception. What a step produces is handed over when the step ends, all at
+once and outside the lock: the event loop then wakes once per step, not once per token, and
+does its share while the next step computes.
 """
 
 from __future__ import annotations
 
+import atexit
 import codecs
 import ctypes
 import logging
@@ -120,11 +123,13 @@ class Engine:
         self._cond = threading.Condition()
         self._stopping = False
         self._warming = False
+        self._outbox: list[tuple[Job, Any]] = []  # this step's items, handed over when it ends
         self._batch = internals.LlamaBatch(n_tokens=model.n_batch, embd=0, n_seq_max=1, verbose=False)
         self._abort = ctypes.create_string_buffer(2)
         llama_cpp.llama_set_abort_callback(model.context.ctx, ABORT_IF_FLAG_SET, ctypes.cast(self._abort, ctypes.c_void_p))
         self._thread = threading.Thread(target=self._run, name="claudewire-llama", daemon=True)
         self._thread.start()
+        atexit.register(self.close)  # a step still computing as the interpreter tears down would crash it
 
     # -- the request side (any thread) --------------------------------------------------
 
@@ -157,6 +162,7 @@ class Engine:
             return job.running
 
     def close(self, timeout: float = 5.0) -> None:
+        atexit.unregister(self.close)
         with self._cond:
             self._stopping = True
             self._abort[0] = b"\x01"
@@ -181,17 +187,27 @@ class Engine:
                     self._admit()
                     self._abort[0] = b"\x00"
                     self._warming = not any(s.job for s in self.slots)
+                self._hand_over()  # admissions go out before the step that reads their prompts
                 if not self._warming:
                     self._step()
                 elif cold is not None:
                     self._warm(cold)
                     with self._cond:
                         self._warming = False
+                self._hand_over()
         except BaseException as exc:  # a broken context: every request hears of it
             log.exception("the local model's engine stopped")
             self._fail_all(exc)
             raise
         self._fail_all(EngineStopped("the model is shutting down"))
+
+    def _emit(self, job: Job, item: Any) -> None:
+        self._outbox.append((job, item))
+
+    def _hand_over(self) -> None:
+        outbox, self._outbox = self._outbox, []
+        for job, item in outbox:
+            job.sink(item)
 
     def _fail_all(self, exc: BaseException) -> None:
         with self._cond:
@@ -202,7 +218,8 @@ class Engine:
                 if slot.job is not None:
                     self._release(slot)
         for job in jobs:
-            job.sink(exc)
+            self._emit(job, exc)
+        self._hand_over()
 
     def _drop_cancelled(self) -> None:
         for slot in self.slots:
@@ -220,7 +237,7 @@ class Engine:
             try:
                 sampler = job.sampling.chain(self.model.model)
             except Exception as exc:
-                job.sink(exc)
+                self._emit(job, exc)
                 continue
             self.model.forget(slot.seq, keep)
             slot.cached = job.prompt[:keep]
@@ -231,7 +248,7 @@ class Engine:
             slot.stops = StopSequenceFilter(job.stops)
             self._admitted += 1
             slot.order = self._admitted
-            job.sink(Admitted(keep))
+            self._emit(job, Admitted(keep))
 
     def _cold_slot(self) -> Slot | None:
         """A free slot that holds none of the preamble yet (None when all do, or there is none)."""
@@ -309,7 +326,7 @@ class Engine:
             job = slot.job
             self._release(slot)
             if job is not None:
-                job.sink(error)
+                self._emit(job, error)
 
     def _take(self, slot: Slot, token: int) -> None:
         """One sampled token: text out, then decide whether this sequence goes on."""
@@ -321,7 +338,7 @@ class Engine:
         self.tokens_generated += 1
         text, matched = slot.stops.push(slot.text.decode(self.model.piece(token)))
         if text:
-            job.sink(text)  # whole characters only: the decoder holds a split multi-byte one
+            self._emit(job, text)  # whole characters only: the decoder holds a split multi-byte one
         if matched is not None:
             return self._finish(slot, "stop_sequence", matched)
         if slot.produced >= job.max_tokens:
@@ -336,8 +353,8 @@ class Engine:
         if matched is None:
             tail = slot.stops.flush()  # a character cut short by the end is dropped, not sent as U+FFFD
             if tail:
-                job.sink(tail)
-        job.sink(Finish(reason, matched, slot.produced))
+                self._emit(job, tail)
+        self._emit(job, Finish(reason, matched, slot.produced))
         self._release(slot)
 
     def _release(self, slot: Slot) -> None:
@@ -349,4 +366,4 @@ class Engine:
         if job is not None:
             with self._cond:
                 job.running = False
-            job.sink(RELEASED)
+            self._emit(job, RELEASED)

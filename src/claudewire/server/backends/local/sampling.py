@@ -1,9 +1,10 @@
 """One llama.cpp sampler chain per sequence, from the request's own settings.
 
-Temperature 0 is greedy (deterministic); otherwise the API's defaults apply (temperature 1,
-no top_k, no top_p) after a light repetition penalty and min-p 0.05, which keep a 135M model
-from looping or wandering. A grammar, when given, comes first, so every other step only ever
-sees tokens the grammar allows.
+Temperature 0 is greedy: the model's most likely token, every time (deterministic, and the
+same text llama.cpp's own server gives at temperature 0). Otherwise the API's defaults apply
+(temperature 1, no top_k, no top_p) after a light repetition penalty and min-p 0.05, which
+keep a 135M model from looping or wandering when it samples. A grammar, when given, comes
+first, so every other step only ever sees tokens the grammar allows.
 """
 
 from __future__ import annotations
@@ -35,10 +36,10 @@ class Sampling:
                 sampler.close()
                 raise ValueError("llama.cpp could not parse the grammar built from this input_schema")
             llama_cpp.llama_sampler_chain_add(sampler.sampler, constraint)
-        sampler.add_penalties(model.n_vocab(), PENALTY_WINDOW, REPEAT_PENALTY, 0.0, 0.0)
         if self.temperature <= 0:
             sampler.add_greedy()
             return sampler
+        sampler.add_penalties(model.n_vocab(), PENALTY_WINDOW, REPEAT_PENALTY, 0.0, 0.0)
         if self.top_k:
             sampler.add_top_k(self.top_k)
         if self.top_p is not None and self.top_p < 1:

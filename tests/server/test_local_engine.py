@@ -188,6 +188,34 @@ def test_second_turn_reads_the_cache_and_says_so(local_server, local_backend) ->
     assert (end.input_tokens, end.cache_read_input_tokens) == (start.input_tokens, start.cache_read_input_tokens)
 
 
+
+def test_a_conversation_whose_slot_was_taken_comes_back_from_host_memory(local_server, local_backend) -> None:
+    """More conversations than slots: the next turn of one whose slot went to others is read
+    from the host-memory prompt cache, and answers exactly as if its history were read again."""
+    client = client_for(local_server)
+    engine = local_backend.engine
+    system = f"Notebook {uuid.uuid4().hex}. You keep notes about rivers and answer briefly. " * 3
+    turn = [{"role": "user", "content": "Name a long river."}]
+    first = client.messages.create(model="claude-sonnet-4-6", max_tokens=16, system=system, messages=turn,
+                                   extra_body={"temperature": 0})
+    for i in range(len(engine.slots)):  # as many other conversations as there are slots: every slot is taken
+        client.messages.create(model="claude-sonnet-4-6", max_tokens=2, system=f"Other {uuid.uuid4().hex} {i}.",
+                               messages=[{"role": "user", "content": "Hi"}], extra_body={"temperature": 0})
+    params = {"model": "claude-sonnet-4-6", "max_tokens": 16, "system": system, "extra_body": {"temperature": 0},
+              "messages": turn + [{"role": "assistant", "content": first.content[0].text},
+                                  {"role": "user", "content": "And another?"}]}
+    opening = local_backend.tokens(validate({"model": "claude-sonnet-4-6", "max_tokens": 16, "system": system, "messages": turn}))
+    assert not any(slot.cached[:40] == opening[:40] for slot in engine.slots)  # no slot holds it now
+    hits = engine.cache.hits
+    again = client.messages.create(**params)
+    assert engine.cache.hits == hits + 1
+    assert again.usage.cache_read_input_tokens >= first.usage.input_tokens + first.usage.cache_read_input_tokens
+    # a server without host memory reads the whole history again, and gives the same greedy text
+    with ServerThread(LocalBackend(n_ctx=2048, parallel=1, n_threads=1, cache_ram_mb=0)) as cold_server:
+        cold = client_for(cold_server).messages.create(**params)
+    assert cold.usage.cache_read_input_tokens <= 24 and again.content[0].text == cold.content[0].text
+
+
 SCHEMAS = {
     "book_flight": {
         "type": "object",

@@ -94,11 +94,13 @@ def add_local_arguments(parser: argparse.ArgumentParser) -> None:
     local.add_argument("--max-queue", type=int, metavar="N", help="requests waiting for a slot before 529 overloaded_error "
                        "(default: 4 × --parallel)")
     local.add_argument("--ctx-size", type=at_least_one, default=8192, metavar="TOKENS", help="context window of each request")
+    local.add_argument("--cache-ram", type=int, default=1024, metavar="MiB",
+                       help="host memory for prompts whose slot moved on, so their next turn reads only what is new (0: off)")
 
 
 def local_options(args: argparse.Namespace) -> dict[str, Any]:
     options = {"n_threads": args.threads, "n_threads_batch": args.threads_batch, "parallel": args.parallel,
-               "max_queue": args.max_queue, "n_ctx": args.ctx_size}
+               "max_queue": args.max_queue, "n_ctx": args.ctx_size, "cache_ram_mb": args.cache_ram}
     return {name: value for name, value in options.items() if value is not None}
 
 

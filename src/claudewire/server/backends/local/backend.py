@@ -26,9 +26,10 @@ from ....protocol.params import MessageCountTokensParams, MessageCreateParams, T
 from ...builder import MessageBuilder
 from ...catalogue import ModelEntry
 from ...errors import APIErrorResponse, invalid
-from .engine import RELEASED, Admitted, Engine, EngineStopped, Finish, Job, shared_prefix
+from .engine import RELEASED, Admitted, Engine, EngineStopped, Finish, Job
 from .model import Model, model_path, physical_cores
 from .prompt import CALL_OPEN, PromptRenderer, forced, uses_tools
+from .prompt_cache import shared_prefix
 from .sampling import Sampling
 from .tools import CallSplitter, call_grammar
 
@@ -122,6 +123,7 @@ class LocalBackend:
         parallel: int = 4,
         max_queue: int | None = None,
         n_batch: int = 512,
+        cache_ram_mb: int = 1024,
         path: str | Path | None = None,
     ) -> None:
         threads = n_threads or physical_cores()
@@ -133,7 +135,7 @@ class LocalBackend:
         self.model = ModelEntry(MODEL_ID, "SmolLM2 135M Instruct (local)", "2024-11-01T00:00:00Z", self.n_ctx, self.n_ctx)
         self.render = PromptRenderer(self.llm.metadata["tokenizer.chat_template"], MODEL_ID)
         a, z = (self.llm.tokenize(sample) for sample in self.render.samples())
-        self.engine = Engine(self.llm, preamble=a[: shared_prefix(a, z)])
+        self.engine = Engine(self.llm, preamble=a[: shared_prefix(a, z)], cache_bytes=cache_ram_mb << 20)
         self.parallel = parallel
         self.max_queue = 4 * parallel if max_queue is None else max_queue
         self._tokenizer = ThreadPoolExecutor(2, thread_name_prefix="claudewire-tokenize")

@@ -44,6 +44,7 @@ from llama_cpp import _internals as internals
 
 from ..base import StopSequenceFilter
 from .model import Model
+from .prompt_cache import PromptCache, shared_prefix
 from .sampling import Sampling
 
 log = logging.getLogger("claudewire.local")
@@ -100,20 +101,10 @@ class Slot:
     row: int = -1  # the batch row of this slot's last token in the step under way
 
 
-def shared_prefix(a: list[int], b: list[int]) -> int:
-    """How many tokens ``a`` and ``b`` share at their start."""
-    n = min(len(a), len(b))
-    if a[:n] == b[:n]:  # the common case (the next turn of a conversation), compared in C
-        return n
-    i = 0
-    while a[i] == b[i]:
-        i += 1
-    return i
-
-
 class Engine:
-    def __init__(self, model: Model, preamble: list[int] | None = None) -> None:
+    def __init__(self, model: Model, preamble: list[int] | None = None, cache_bytes: int = 0) -> None:
         self.model = model
+        self.cache = PromptCache(model.context.ctx, cache_bytes)
         self.preamble = list(preamble or [])  # what most prompts start with: warmed into idle slots
         self.slots = [Slot(seq) for seq in range(model.n_seq)]
         self.waiting: deque[Job] = deque()
@@ -184,12 +175,15 @@ class Engine:
                         self._cond.wait()
                     if self._stopping:
                         break
-                    self._admit()
+                    seated = self._seat()
                     self._abort[0] = b"\x00"
                     self._warming = not any(s.job for s in self.slots)
+                for slot in seated:
+                    self._admit(slot)
                 self._hand_over()  # admissions go out before the step that reads their prompts
                 if not self._warming:
-                    self._step()
+                    if any(s.job for s in self.slots):
+                        self._step()
                 elif cold is not None:
                     self._warm(cold)
                     with self._cond:
@@ -226,29 +220,57 @@ class Engine:
             if slot.job is not None and slot.job.cancelled:
                 self._release(slot)
 
-    def _admit(self) -> None:
+    def _seat(self) -> list[Slot]:
+        """Waiting jobs into free slots (under the lock): each takes the free slot that shares
+        the longest prefix with its prompt, the least recently used among equals."""
+        seated = []
         while self.waiting:
             free = [slot for slot in self.slots if slot.job is None]
             if not free:
-                return
+                break
             job = self.waiting.popleft()
             slot = max(free, key=lambda s: (shared_prefix(s.cached, job.prompt), -s.used))
-            keep = min(shared_prefix(slot.cached, job.prompt), len(job.prompt) - 1)  # the last token gives the logits
-            try:
-                sampler = job.sampling.chain(self.model.model)
-            except Exception as exc:
-                self._emit(job, exc)
-                continue
-            self.model.forget(slot.seq, keep)
-            slot.cached = job.prompt[:keep]
-            slot.pending = job.prompt[keep:]
-            slot.job, slot.sampler, slot.produced = job, sampler, 0
-            job.running = True
-            slot.text = codecs.getincrementaldecoder("utf-8")("replace")
-            slot.stops = StopSequenceFilter(job.stops)
-            self._admitted += 1
-            slot.order = self._admitted
-            self._emit(job, Admitted(keep))
+            slot.job, job.running = job, True
+            seated.append(slot)
+        return seated
+
+    def _admit(self, slot: Slot) -> None:
+        """A seated job's sampler and prompt (outside the lock: it may copy KV state to or from
+        host memory, which takes milliseconds)."""
+        job = slot.job
+        assert job is not None
+        try:
+            slot.sampler = job.sampling.chain(self.model.model)
+        except Exception as exc:
+            self._emit(job, exc)
+            self._release(slot)
+            return
+        keep = self._reuse(slot, job.prompt[:-1])  # the last token is read again: it gives the logits
+        self.model.forget(slot.seq, keep)
+        slot.cached = job.prompt[:keep]
+        slot.pending = job.prompt[keep:]
+        slot.produced = 0
+        slot.text = codecs.getincrementaldecoder("utf-8")("replace")
+        slot.stops = StopSequenceFilter(job.stops)
+        self._admitted += 1
+        slot.order = self._admitted
+        self._emit(job, Admitted(keep))
+
+    def _reuse(self, slot: Slot, prompt: list[int]) -> int:
+        """How much of ``prompt`` the slot will hold before reading the rest: what it has, or a
+        longer prefix from the host-memory cache. What the slot held beyond is saved first."""
+        keep = shared_prefix(slot.cached, prompt)
+        saved, held = self.cache.best(prompt)
+        if len(slot.cached) > keep:
+            self.cache.save(slot.seq, slot.cached)
+        if saved is None or held <= keep:
+            return keep
+        self.model.forget(slot.seq)
+        slot.cached = []
+        if not self.cache.restore(saved, slot.seq):
+            return 0
+        slot.cached = list(saved.tokens)
+        return held
 
     def _cold_slot(self) -> Slot | None:
         """A free slot that holds none of the preamble yet (None when all do, or there is none)."""

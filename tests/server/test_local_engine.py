@@ -14,6 +14,7 @@ import time
 import uuid
 
 import anthropic
+import httpx2
 import jsonschema
 import pytest
 
@@ -189,26 +190,42 @@ def test_second_turn_reads_the_cache_and_says_so(local_server, local_backend) ->
 
 
 
+def test_idle_slots_are_warmed_with_the_templates_opening() -> None:
+    """SmolLM2's template opens every prompt without a system prompt with the same default system
+    turn; an idle engine reads it into every empty slot, so even a first request reuses it."""
+    backend = LocalBackend(n_ctx=1024, parallel=2, n_threads=1)
+    with ServerThread(backend) as server:
+        preamble = backend.engine.preamble
+        assert len(preamble) > 16 and "SmolLM" in backend.llm.model.detokenize(preamble).decode()
+        _until(lambda: all(slot.cached == preamble for slot in backend.engine.slots), 30)
+        message = client_for(server).messages.create(model="claude-sonnet-4-6", max_tokens=3, extra_body={"temperature": 0},
+                                                     messages=[{"role": "user", "content": "Hello"}])
+        assert message.usage.cache_read_input_tokens == len(preamble) and message.usage.input_tokens > 0
+
+
 def test_a_conversation_whose_slot_was_taken_comes_back_from_host_memory(local_server, local_backend) -> None:
-    """More conversations than slots: the next turn of one whose slot went to others is read
-    from the host-memory prompt cache, and answers exactly as if its history were read again."""
+    """The next turn of a conversation whose slot was taken is read from the host-memory prompt
+    cache, and answers exactly as if its history were read again."""
     client = client_for(local_server)
     engine = local_backend.engine
     system = f"Notebook {uuid.uuid4().hex}. You keep notes about rivers and answer briefly. " * 3
     turn = [{"role": "user", "content": "Name a long river."}]
     first = client.messages.create(model="claude-sonnet-4-6", max_tokens=16, system=system, messages=turn,
                                    extra_body={"temperature": 0})
-    for i in range(len(engine.slots)):  # as many other conversations as there are slots: every slot is taken
-        client.messages.create(model="claude-sonnet-4-6", max_tokens=2, system=f"Other {uuid.uuid4().hex} {i}.",
-                               messages=[{"role": "user", "content": "Hi"}], extra_body={"temperature": 0})
+    # the same notebook, another question: it takes the slot that holds the first turn (the longest
+    # shared prefix), keeps the system prompt and writes its own question over the rest
+    client.messages.create(model="claude-sonnet-4-6", max_tokens=2, system=system, extra_body={"temperature": 0},
+                           messages=[{"role": "user", "content": "What is a lake?"}])
     params = {"model": "claude-sonnet-4-6", "max_tokens": 16, "system": system, "extra_body": {"temperature": 0},
               "messages": turn + [{"role": "assistant", "content": first.content[0].text},
                                   {"role": "user", "content": "And another?"}]}
     opening = local_backend.tokens(validate({"model": "claude-sonnet-4-6", "max_tokens": 16, "system": system, "messages": turn}))
-    assert not any(slot.cached[:40] == opening[:40] for slot in engine.slots)  # no slot holds it now
+    assert not any(slot.cached[: len(opening) - 1] == opening[:-1] for slot in engine.slots)  # no slot holds the first turn now
     hits = engine.cache.hits
     again = client.messages.create(**params)
     assert engine.cache.hits == hits + 1
+    metrics = httpx2.get(local_server.base_url + "/metrics", timeout=10).text
+    assert f"claudewire_prompt_cache_restores {float(hits + 1)}" in metrics and "claudewire_prompt_cache_bytes " in metrics
     assert again.usage.cache_read_input_tokens >= first.usage.input_tokens + first.usage.cache_read_input_tokens
     # a server without host memory reads the whole history again, and gives the same greedy text
     with ServerThread(LocalBackend(n_ctx=2048, parallel=1, n_threads=1, cache_ram_mb=0)) as cold_server:

@@ -23,9 +23,13 @@ class Metrics:
         self.requests = Counter("claudewire_requests", "Requests by route, status and outcome",
                                 ["route", "status", "outcome"], registry=registry)
         self.active_streams = Gauge("claudewire_active_streams", "Streamed responses in progress", registry=registry)
-        queued = Gauge("claudewire_queued_requests", "Requests waiting for the backend (the local model serves one at a time)",
-                       registry=registry)
+        queued = Gauge("claudewire_queued_requests", "Requests waiting for a slot of the local model", registry=registry)
         queued.set_function(lambda: float(getattr(backend, "queued", 0)))
+        cached = Gauge("claudewire_prompt_cache_bytes", "KV states of the local model held in host memory", registry=registry)
+        cached.set_function(lambda: float(getattr(backend, "prompt_cache_bytes", 0)))
+        restored = Gauge("claudewire_prompt_cache_restores", "Prompts whose KV state came back from host memory",
+                         registry=registry)
+        restored.set_function(lambda: float(getattr(backend, "prompt_cache_restores", 0)))
         self.time_to_first_token = Histogram("claudewire_time_to_first_token_seconds", "Time from request to the first text delta",
                                              buckets=LATENCY_BUCKETS, registry=registry)
         self.tokens_per_second = Histogram("claudewire_output_tokens_per_second", "Output tokens per second after the first token",

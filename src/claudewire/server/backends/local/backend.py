@@ -153,6 +153,14 @@ class LocalBackend:
         """Requests waiting for a slot (GET /metrics)."""
         return len(self.engine.waiting)
 
+    @property
+    def prompt_cache_bytes(self) -> int:
+        return self.engine.cache.held
+
+    @property
+    def prompt_cache_restores(self) -> int:
+        return self.engine.cache.hits
+
     def health(self) -> dict[str, Any]:
         generating = sum(slot.job is not None for slot in self.engine.slots)
         return {"model_loaded": True, "generating": generating, "queued": self.queued, "slots": len(self.engine.slots)}

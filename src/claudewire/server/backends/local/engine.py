@@ -171,6 +171,7 @@ class Engine:
                 with self._cond:
                     self._drop_cancelled()
                     cold = self._cold_slot()
+                    self._hand_over()  # what the last step and the drops produced goes out before any wait
                     while not self._stopping and not self.waiting and not any(s.job for s in self.slots) and cold is None:
                         self._cond.wait()
                     if self._stopping:

@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
-import weakref
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -27,6 +25,7 @@ from ...builder import MessageBuilder
 from ...catalogue import ModelEntry
 from ...errors import APIErrorResponse, invalid
 from .engine import RELEASED, Admitted, Engine, EngineStopped, Finish, Job
+from .mailbox import Mailbox
 from .model import Model, model_path, physical_cores
 from .prompt import CALL_OPEN, PromptRenderer, forced, uses_tools
 from .prompt_cache import shared_prefix
@@ -35,42 +34,6 @@ from .tools import CallSplitter, call_grammar
 
 MODEL_ID = "smollm2-135m-instruct"
 RETRY_AFTER_SECONDS = 2
-
-
-class Mailbox:
-    """Items from the engine's thread into one event loop's queues, with one wake-up for all
-    that arrive together. Waking the loop per token costs a syscall and a thread switch in the
-    engine's step, and the woken loop then contends for the GIL the engine still needs."""
-
-    _boxes: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Mailbox] = weakref.WeakKeyDictionary()
-
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self.loop = loop
-        self._lock = threading.Lock()
-        self._items: list[tuple[asyncio.Queue[Any], Any]] = []
-
-    @classmethod
-    def of(cls, loop: asyncio.AbstractEventLoop) -> Mailbox:
-        box = cls._boxes.get(loop)
-        if box is None:
-            box = cls._boxes[loop] = cls(loop)
-        return box
-
-    def post(self, queue: asyncio.Queue[Any], item: Any) -> None:
-        with self._lock:
-            self._items.append((queue, item))
-            if len(self._items) > 1:
-                return  # a delivery is already on its way and takes this item too
-        try:
-            self.loop.call_soon_threadsafe(self._deliver)
-        except RuntimeError:  # the event loop is gone: nobody is listening
-            pass
-
-    def _deliver(self) -> None:
-        with self._lock:
-            items, self._items = self._items, []
-        for queue, item in items:
-            queue.put_nowait(item)
 
 
 class Generation:

@@ -16,9 +16,12 @@ ends. A new request takes the free slot whose tokens share the longest prefix wi
 prompt (the next turn of a conversation, a fixed system prompt) and evaluates only the
 rest; the shared part, however short, is reported as ``cache_read_input_tokens``. A prompt
 token costs a few milliseconds on a CPU, so even the chat template's opening (the default
-system turn: some 30 tokens) is worth keeping. While idle, the engine fills every empty slot
+system turn: 24 tokens for SmolLM2) is worth keeping. While idle, the engine fills every empty slot
 with that opening (``preamble``), one abortable step at a time, so even a slot's first
 request reads it from the cache; a request that arrives meanwhile aborts the warming step.
+What a slot held beyond the part a new request keeps is first saved to host memory
+(``prompt_cache.py``), and a request that shares more with a saved state than with any free
+slot has that state copied back into its slot.
 
 Requests talk to the engine through ``Job``: the engine calls ``job.sink`` (thread-safe)
 with ``Admitted``, then text pieces (whole characters, stop sequences held back), then one

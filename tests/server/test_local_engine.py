@@ -230,11 +230,31 @@ def test_a_conversation_whose_slot_was_taken_comes_back_from_host_memory(local_s
     assert again.content[0].text
 
 
+def test_a_host_memory_too_small_for_two_conversations_drops_the_older_one() -> None:
+    """One slot, room in host memory for one conversation's state: saving the second evicts the
+    first, and the first one's next turn is read again from its text, with no error."""
+    backend = LocalBackend(n_ctx=1024, parallel=1, n_threads=1, cache_ram_mb=6)  # one 200-token state is about 5 MB
+    with ServerThread(backend) as server:
+        client = client_for(server)
+
+        def turn(system: str, messages: list[dict]) -> anthropic.types.Message:
+            return client.messages.create(model="claude-sonnet-4-6", max_tokens=4, system=system, messages=messages,
+                                          extra_body={"temperature": 0})
+
+        first_system, other_system = (f"{name} {uuid.uuid4().hex}. " + "Rivers, walls and willows. " * 25 for name in ("First", "Other"))
+        asked = [{"role": "user", "content": "Name a river."}]
+        first = turn(first_system, asked)
+        turn(other_system, asked)  # the slot goes to another conversation: the first one's state is saved
+        assert len(backend.engine.cache) == 1
+        again = turn(first_system, asked + [{"role": "assistant", "content": first.content[0].text},
+                                            {"role": "user", "content": "Another?"}])  # saving the other evicts it
+        assert len(backend.engine.cache) == 1 and backend.engine.cache.hits == 0
+        assert again.content[0].text and again.usage.cache_read_input_tokens < 10
+
+
 def test_a_saved_kv_state_restores_exactly() -> None:
     """What the host-memory cache copies back is what was computed: the next token's logits
     from a restored sequence equal the original's, bit for bit."""
-    import ctypes
-
     import llama_cpp
     from llama_cpp import _internals as internals
 
@@ -266,7 +286,6 @@ def test_a_saved_kv_state_restores_exactly() -> None:
         assert saved is not None and held == len(tokens) - 1 and cache.held > 0
         assert cache.restore(saved, 1)
         assert logits_after(1, len(tokens) - 1) == original  # the same token, on the copy in sequence 1
-        assert isinstance(saved.state, ctypes.Array)
     finally:
         batch.close()
         model.close()

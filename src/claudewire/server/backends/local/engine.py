@@ -262,11 +262,12 @@ class Engine:
 
     def _reuse(self, slot: Slot, prompt: list[int]) -> int:
         """How much of ``prompt`` the slot will hold before reading the rest: what it has, or a
-        longer prefix from the host-memory cache. What the slot held beyond is saved first."""
+        longer prefix from the host-memory cache. What the slot held beyond is saved first (and
+        before the lookup: saving may evict the least recently used state)."""
         keep = shared_prefix(slot.cached, prompt)
-        saved, held = self.cache.best(prompt)
         if len(slot.cached) > keep:
             self.cache.save(slot.seq, slot.cached)
+        saved, held = self.cache.best(prompt)
         if saved is None or held <= keep:
             return keep
         self.model.forget(slot.seq)

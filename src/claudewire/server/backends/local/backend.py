@@ -14,6 +14,7 @@ call's arguments continue under the grammar in a second job that reuses the cach
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
@@ -41,13 +42,8 @@ class Generation:
 
     def __init__(self, engine: Engine, job_args: dict[str, Any]) -> None:
         self.queue: asyncio.Queue[Any] = asyncio.Queue()
-        box, queue = Mailbox.of(asyncio.get_running_loop()), self.queue
-
-        def sink(item: Any) -> None:
-            box.post(queue, item)
-
         self.engine = engine
-        self.job = Job(sink=sink, **job_args)
+        self.job = Job(sink=functools.partial(Mailbox.of(asyncio.get_running_loop()).post, self.queue), **job_args)
         try:
             engine.submit(self.job)
         except EngineStopped as exc:

@@ -127,8 +127,8 @@ async def create_message(request: Request, config: ServerConfig, request_id: str
         return await config.relay.start(request, first, events, request_id=request_id, headers=headers, cut_after=cut_after)
     if params.stream:
         headers.update({"content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache"})
-        body = sse_body(first, events, ping_interval=config.ping_interval, request_id=request_id)
-        return EventStreamResponse(body, headers)
+        body = sse_body(first, events, request_id=request_id)
+        return EventStreamResponse(body, headers, ping_interval=config.ping_interval)
     collecting = await unless_disconnected(request.receive, _collect(first, events))
     if collecting.cancelled():
         raise APIErrorResponse(499, "client closed the request")

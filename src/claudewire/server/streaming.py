@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -27,43 +26,24 @@ def error_frame(error: APIErrorResponse, request_id: str) -> bytes:
     return frame(error.body(request_id))
 
 
-async def sse_body(
-    first: dict[str, Any], events: AsyncIterator[dict[str, Any]], *, ping_interval: float, request_id: str
-) -> AsyncIterator[bytes]:
+async def sse_body(first: dict[str, Any], events: AsyncIterator[dict[str, Any]], *, request_id: str) -> AsyncIterator[bytes]:
     """The body of a streamed response, ``first`` (message_start) included.
 
-    One ping right after the first content_block_start, then one whenever nothing was
-    sent for ``ping_interval`` seconds. A failure after the 200 becomes ``event: error``
-    and the body ends there, with no message_stop.
+    One ping right after the first content_block_start (the keep-alive pings are
+    ``EventStreamResponse``'s). A failure after the 200 becomes ``event: error`` and the
+    body ends there, with no message_stop.
     """
     yield frame(first)
     pinged = False
-    last_sent = time.monotonic()
-    pending: asyncio.Future[dict[str, Any]] | None = None
     try:
-        while True:
-            if pending is None:
-                pending = asyncio.ensure_future(events.__anext__())
-            wait = last_sent + ping_interval - time.monotonic()
-            if wait > 0:
-                await asyncio.wait((pending,), timeout=wait)
-            if not pending.done():
-                yield PING
-                last_sent = time.monotonic()
-                continue
-            future, pending = pending, None
-            try:
-                event = future.result()
-            except StopAsyncIteration:
-                return
+        async for event in events:
             if event is CUT:
                 return
             if event["type"] == "error":
                 event.setdefault("request_id", request_id)
-            yield frame(event)
-            last_sent = time.monotonic()
-            if event["type"] == "error":
+                yield frame(event)
                 return
+            yield frame(event)
             if not pinged and event["type"] == "content_block_start":
                 pinged = True
                 yield PING
@@ -73,9 +53,6 @@ async def sse_body(
         log.exception("stream %s failed after the 200", request_id)
         yield error_frame(APIErrorResponse(500, "Internal server error"), request_id)
     finally:
-        if pending is not None:
-            pending.cancel()
-            await asyncio.gather(pending, return_exceptions=True)
         await events.aclose()  # type: ignore[attr-defined]
 
 
@@ -83,18 +60,30 @@ class EventStreamResponse:
     """An ASGI response that races its body against ``http.disconnect``.
 
     When the client goes away the body is cancelled at once and closed, so the backend's
-    ``finally`` runs and generation stops, even between two sends.
+    ``finally`` runs and generation stops, even between two sends. With ``ping_interval``,
+    a ping goes out whenever nothing was sent for that long (proxies drop idle connections).
+    The pings come from a timer, not from a race around every event: an event costs the
+    event loop one step, which matters when tokens come every few milliseconds.
     """
 
-    def __init__(self, body: AsyncIterator[bytes], headers: dict[str, str]) -> None:
+    def __init__(self, body: AsyncIterator[bytes], headers: dict[str, str], ping_interval: float | None = None) -> None:
         self.body = body
         self.headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+        self.ping_interval = ping_interval
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         async def pump() -> None:
             await send({"type": "http.response.start", "status": 200, "headers": self.headers})
-            async for chunk in self.body:
-                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            keepalive = KeepAlive(send, self.ping_interval) if self.ping_interval else None
+            try:
+                async for chunk in self.body:
+                    if keepalive is None:
+                        await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                    else:
+                        await keepalive.send(chunk)
+            finally:
+                if keepalive is not None:
+                    await keepalive.stop()
             await send({"type": "http.response.body", "body": b"", "more_body": False})
 
         try:
@@ -105,6 +94,38 @@ class EventStreamResponse:
             exc = pumping.exception()
             if not isinstance(exc, OSError):
                 raise exc  # type: ignore[misc]
+
+
+class KeepAlive:
+    """Pings on an idle response body: a timer checks, at the moment the body would have been
+    idle for ``interval``, whether anything was sent since, and pings only if not."""
+
+    def __init__(self, send: Any, interval: float) -> None:
+        self._send = send
+        self._interval = interval
+        self._loop = asyncio.get_running_loop()
+        self._lock = asyncio.Lock()  # a ping never goes out while a chunk waits for the socket
+        self._last = self._loop.time()
+        self._pinging: asyncio.Task[None] | None = None
+        self._timer = self._loop.call_at(self._last + interval, self._check)
+
+    async def send(self, chunk: bytes) -> None:
+        async with self._lock:
+            await self._send({"type": "http.response.body", "body": chunk, "more_body": True})
+            self._last = self._loop.time()
+
+    def _check(self) -> None:
+        due = self._last + self._interval
+        if self._loop.time() >= due and (self._pinging is None or self._pinging.done()):
+            self._pinging = asyncio.ensure_future(self.send(PING))
+            due = self._loop.time() + self._interval
+        self._timer = self._loop.call_at(due, self._check)
+
+    async def stop(self) -> None:
+        self._timer.cancel()
+        if self._pinging is not None:
+            self._pinging.cancel()
+            await asyncio.gather(self._pinging, return_exceptions=True)
 
 
 async def unless_disconnected(receive: Any, work: Any) -> asyncio.Future[Any]:

@@ -63,8 +63,8 @@ async def forward(request: Request, config: Any, request_id: str) -> Any:
     headers_out = dict(client_response_headers(reply.headers, keep_length=False))
     if resumable:
         return await config.relay.start(request, first, events, request_id=request_id, headers=headers_out, cut_after=cut_after)
-    body = sse_body(first, events, ping_interval=config.ping_interval, request_id=request_id)
-    return EventStreamResponse(body, headers_out)
+    body = sse_body(first, events, request_id=request_id)
+    return EventStreamResponse(body, headers_out, ping_interval=config.ping_interval)
 
 
 async def reply_events(reply: Reply) -> AsyncIterator[dict[str, Any]]:

@@ -290,6 +290,43 @@ def test_a_saved_kv_state_restores_exactly() -> None:
         batch.close()
         model.close()
 
+def test_the_greedy_argmax_picks_what_llama_cpps_greedy_sampler_picks() -> None:
+    """Temperature 0 without a grammar reads the logits in place; at every step of a reply its
+    token is the one llama.cpp's own greedy sampler chooses from the same logits."""
+    import llama_cpp
+    from llama_cpp import _internals as internals
+
+    from claudewire.server.backends.local.model import Model, model_path
+    from claudewire.server.backends.local.sampling import Argmax, Chain, Sampling
+
+    model = Model(str(model_path()), window=512, n_seq=1, n_batch=512, n_threads=1, n_threads_batch=1)
+    batch = internals.LlamaBatch(n_tokens=512, embd=0, n_seq_max=1, verbose=False)
+    fast, reference = Sampling(temperature=0).picker(model.model), Chain(Sampling(temperature=0).chain(model.model))
+    assert isinstance(fast, Argmax) and not isinstance(Sampling(temperature=0.7).picker(model.model), Argmax)
+    try:
+        tokens = model.tokenize("<|im_start|>user\nWrite a poem about rain.<|im_end|>\n<|im_start|>assistant\n")
+        picks = []
+        position = 0
+        while len(picks) < 40:
+            b = batch.batch
+            for i, token in enumerate(tokens):
+                b.token[i], b.pos[i], b.n_seq_id[i], b.logits[i] = token, position + i, 1, False
+                b.seq_id[i][0] = 0
+            b.logits[len(tokens) - 1] = True
+            b.n_tokens = len(tokens)
+            assert llama_cpp.llama_decode(model.context.ctx, b) == 0
+            position += len(tokens)
+            token = fast.pick(model.context.ctx, len(tokens) - 1)
+            assert token == reference.pick(model.context.ctx, len(tokens) - 1)
+            picks.append(token)
+            tokens = [token]
+        assert len(set(picks)) > 5  # a real reply, not one token over and over
+    finally:
+        reference.close()
+        batch.close()
+        model.close()
+
+
 SCHEMAS = {
     "book_flight": {
         "type": "object",

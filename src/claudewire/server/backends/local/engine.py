@@ -48,7 +48,7 @@ from llama_cpp import _internals as internals
 from ..base import StopSequenceFilter
 from .model import Model
 from .prompt_cache import PromptCache, shared_prefix
-from .sampling import Sampling
+from .sampling import Picker, Sampling
 
 log = logging.getLogger("claudewire.local")
 
@@ -95,7 +95,7 @@ class Slot:
     job: Job | None = None
     pending: list[int] = field(default_factory=list)  # prompt tokens not evaluated yet
     next_token: int = -1  # sampled, to be evaluated in the next step
-    sampler: internals.LlamaSampler | None = None
+    sampler: Picker | None = None
     produced: int = 0
     text: Any = None  # incremental UTF-8 decoder
     stops: StopSequenceFilter | None = None
@@ -244,7 +244,7 @@ class Engine:
         job = slot.job
         assert job is not None
         try:
-            slot.sampler = job.sampling.chain(self.model.model)
+            slot.sampler = job.sampling.picker(self.model.model)
         except Exception as exc:
             self._emit(job, exc)
             self._release(slot)
@@ -345,7 +345,7 @@ class Engine:
                 del slot.pending[: len(tokens)]
             if logits:
                 assert slot.sampler is not None
-                self._take(slot, llama_cpp.llama_sampler_sample(slot.sampler.sampler, ctx, slot.row))
+                self._take(slot, slot.sampler.pick(ctx, slot.row))
 
     def _decode_failed(self, code: int, evaluated: list[Slot]) -> None:
         error = RuntimeError(f"llama_decode failed ({code})")

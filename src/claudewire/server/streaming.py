@@ -9,7 +9,6 @@ from typing import Any
 
 import msgspec
 
-from ..protocol.sse import encode_event
 from .errors import APIErrorResponse
 from .faults import CUT
 
@@ -19,7 +18,9 @@ _encode = msgspec.json.Encoder().encode
 
 
 def frame(event: dict[str, Any]) -> bytes:
-    return encode_event(event["type"], _encode(event))
+    """``protocol.sse.encode_event`` for an event of ours: compact JSON escapes every CR and LF, so its data is
+    one line and needs no splitting (this runs once per token)."""
+    return b"event: %s\ndata: %s\n\n" % (event["type"].encode(), _encode(event))
 
 
 def error_frame(error: APIErrorResponse, request_id: str) -> bytes:
@@ -98,26 +99,31 @@ class EventStreamResponse:
 
 class KeepAlive:
     """Pings on an idle response body: a timer checks, at the moment the body would have been
-    idle for ``interval``, whether anything was sent since, and pings only if not."""
+    idle for ``interval``, whether anything was sent since, and pings only if not (and never
+    while a chunk is still on its way out)."""
 
     def __init__(self, send: Any, interval: float) -> None:
         self._send = send
         self._interval = interval
         self._loop = asyncio.get_running_loop()
-        self._lock = asyncio.Lock()  # a ping never goes out while a chunk waits for the socket
+        self._busy = False  # a send is under way (it may wait for the socket): no ping between
         self._last = self._loop.time()
         self._pinging: asyncio.Task[None] | None = None
         self._timer = self._loop.call_at(self._last + interval, self._check)
 
     async def send(self, chunk: bytes) -> None:
-        async with self._lock:
+        self._busy = True
+        try:
             await self._send({"type": "http.response.body", "body": chunk, "more_body": True})
+        finally:
+            self._busy = False
             self._last = self._loop.time()
 
     def _check(self) -> None:
         due = self._last + self._interval
-        if self._loop.time() >= due and (self._pinging is None or self._pinging.done()):
-            self._pinging = asyncio.ensure_future(self.send(PING))
+        if self._loop.time() >= due:
+            if not self._busy and (self._pinging is None or self._pinging.done()):
+                self._pinging = asyncio.ensure_future(self.send(PING))
             due = self._loop.time() + self._interval
         self._timer = self._loop.call_at(due, self._check)
 

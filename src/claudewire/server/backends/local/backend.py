@@ -26,7 +26,7 @@ from ...builder import MessageBuilder
 from ...catalogue import ModelEntry
 from ...errors import APIErrorResponse, invalid
 from .engine import RELEASED, Admitted, Engine, EngineStopped, Finish, Job
-from .mailbox import Mailbox
+from .mailbox import Inbox, Mailbox
 from .model import Model, model_path, physical_cores
 from .prompt import CALL_OPEN, PromptRenderer, forced, uses_tools
 from .prompt_cache import shared_prefix
@@ -41,18 +41,18 @@ class Generation:
     """One job's items as the event loop sees them."""
 
     def __init__(self, engine: Engine, job_args: dict[str, Any]) -> None:
-        self.queue: asyncio.Queue[Any] = asyncio.Queue()
+        self.inbox = Inbox()
         self.engine = engine
-        self.job = Job(sink=functools.partial(Mailbox.of(asyncio.get_running_loop()).post, self.queue), **job_args)
+        self.job = Job(sink=functools.partial(Mailbox.of(asyncio.get_running_loop()).post, self.inbox), **job_args)
         try:
             engine.submit(self.job)
         except EngineStopped as exc:
             raise APIErrorResponse(529, str(exc)) from None
 
     async def next(self) -> Any:
-        item = await self.queue.get()
+        item = await self.inbox.get()
         while item is RELEASED:
-            item = await self.queue.get()
+            item = await self.inbox.get()
         if isinstance(item, EngineStopped):
             raise APIErrorResponse(529, str(item))
         if isinstance(item, ValueError):  # a grammar llama.cpp could not parse
@@ -68,7 +68,7 @@ class Generation:
             await asyncio.shield(self._released())
 
     async def _released(self) -> None:
-        while await self.queue.get() is not RELEASED:
+        while await self.inbox.get() is not RELEASED:
             pass
 
 

@@ -148,10 +148,11 @@ def main() -> None:
         clients = {name: anthropic.Anthropic(base_url=url, api_key="bench", max_retries=0, timeout=120) for name, url in urls.items()}
         for client in clients.values():  # warm both: weights paged in, first allocations done
             stream_once(client, [{"role": "user", "content": "Hello"}])
-        rows: dict[str, dict[str, list[float]]] = {name: {} for name in clients}
+        rows: dict[str, dict[str, dict[int, float]]] = {name: {} for name in clients}  # name -> row -> run -> value
+        run = 0
 
         def record(name: str, key: str, value: float) -> None:
-            rows[name].setdefault(key, []).append(value)
+            rows[name].setdefault(key, {})[run] = value
 
         def attempt(name: str, measure, *args):  # one failed request costs its sample, not the run
             try:
@@ -187,8 +188,15 @@ def main() -> None:
             process.terminate()
         for process in processes:
             process.wait(10)
-    med = {name: {key: statistics.median(values) for key, values in row.items()} for name, row in rows.items()}
+    med = {name: {key: statistics.median(values.values()) for key, values in row.items()} for name, row in rows.items()}
     ls, cw = med["llama-server"], med["claudewire"]
+
+    def paired(key: str) -> float:
+        """The median of the per-run ratios: each run measures both servers within seconds of each
+        other, so a slow spell of the machine (this VM has them, ±10% for seconds at a time) cancels."""
+        a, b = rows["claudewire"][key], rows["llama-server"][key]
+        return statistics.median(a[r] / b[r] for r in a.keys() & b.keys())
+
     lines = [
         ("time to first token, one stream (ms)", "ttft", "{:.0f}", False),
         ("decode, one stream (tok/s)", "rate", "{:.0f}", True),
@@ -201,12 +209,12 @@ def main() -> None:
     ]
     print(f"threads {threads}, {parallel} slots of 2048 tokens each, {runs} alternating runs, medians; "
           f"greedy, up to {MAX_TOKENS} tokens")
-    print("| | llama-server | claudewire | claudewire ÷ llama-server | better |")
-    print("|---|---|---|---|---|")
+    print("| | llama-server | claudewire | ÷ (medians) | ÷ (paired, per run) | better |")
+    print("|---|---|---|---|---|---|")
     for label, key, fmt, higher in lines:
-        ratio = cw[key] / ls[key]
+        ratio = paired(key)
         better = "ours" if (ratio >= 1) == higher else "llama-server"
-        print(f"| {label} | {fmt.format(ls[key])} | {fmt.format(cw[key])} | {ratio:.2f} | {better} |")
+        print(f"| {label} | {fmt.format(ls[key])} | {fmt.format(cw[key])} | {cw[key] / ls[key]:.2f} | {ratio:.2f} | {better} |")
     for name, m in med.items():
         print(f"{name}: second turn / cold = {m['warm'] / m['cold']:.0%}")
 

@@ -191,7 +191,9 @@ def encode_event(
         parts.append(b"event: " + event.encode() + b"\n")
     if retry is not None:
         parts.append(b"retry: %d\n" % retry)
-    for line in data.replace(b"\r\n", b"\n").replace(b"\r", b"\n").split(b"\n"):
+    # One line (compact JSON always is: it escapes CR and LF) needs no splitting; this runs per token.
+    lines = [data] if b"\n" not in data and b"\r" not in data else data.replace(b"\r\n", b"\n").replace(b"\r", b"\n").split(b"\n")
+    for line in lines:
         parts.append(b"data: " + line + b"\n")
     parts.append(b"\n")
     return b"".join(parts)

@@ -9,6 +9,7 @@ from typing import Any
 
 import msgspec
 
+from ..protocol.sse import encode_event
 from .errors import APIErrorResponse
 from .faults import CUT
 
@@ -18,9 +19,7 @@ _encode = msgspec.json.Encoder().encode
 
 
 def frame(event: dict[str, Any]) -> bytes:
-    """``protocol.sse.encode_event`` for an event of ours: compact JSON escapes every CR and LF, so its data is
-    one line and needs no splitting (this runs once per token)."""
-    return b"event: %s\ndata: %s\n\n" % (event["type"].encode(), _encode(event))
+    return encode_event(event["type"], _encode(event))
 
 
 def error_frame(error: APIErrorResponse, request_id: str) -> bytes:
@@ -75,16 +74,12 @@ class EventStreamResponse:
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         async def pump() -> None:
             await send({"type": "http.response.start", "status": 200, "headers": self.headers})
-            keepalive = KeepAlive(send, self.ping_interval) if self.ping_interval else None
+            keepalive = KeepAlive(send, self.ping_interval)
             try:
                 async for chunk in self.body:
-                    if keepalive is None:
-                        await send({"type": "http.response.body", "body": chunk, "more_body": True})
-                    else:
-                        await keepalive.send(chunk)
+                    await keepalive.send(chunk)
             finally:
-                if keepalive is not None:
-                    await keepalive.stop()
+                await keepalive.stop()
             await send({"type": "http.response.body", "body": b"", "more_body": False})
 
         try:
@@ -100,16 +95,16 @@ class EventStreamResponse:
 class KeepAlive:
     """Pings on an idle response body: a timer checks, at the moment the body would have been
     idle for ``interval``, whether anything was sent since, and pings only if not (and never
-    while a chunk is still on its way out)."""
+    while a chunk is still on its way out). Without an interval it only sends."""
 
-    def __init__(self, send: Any, interval: float) -> None:
+    def __init__(self, send: Any, interval: float | None) -> None:
         self._send = send
         self._interval = interval
         self._loop = asyncio.get_running_loop()
         self._busy = False  # a send is under way (it may wait for the socket): no ping between
         self._last = self._loop.time()
         self._pinging: asyncio.Task[None] | None = None
-        self._timer = self._loop.call_at(self._last + interval, self._check)
+        self._timer = self._loop.call_at(self._last + interval, self._check) if interval else None
 
     async def send(self, chunk: bytes) -> None:
         self._busy = True
@@ -120,6 +115,7 @@ class KeepAlive:
             self._last = self._loop.time()
 
     def _check(self) -> None:
+        assert self._interval
         due = self._last + self._interval
         if self._loop.time() >= due:
             if not self._busy and (self._pinging is None or self._pinging.done()):
@@ -128,7 +124,8 @@ class KeepAlive:
         self._timer = self._loop.call_at(due, self._check)
 
     async def stop(self) -> None:
-        self._timer.cancel()
+        if self._timer is not None:
+            self._timer.cancel()
         if self._pinging is not None:
             self._pinging.cancel()
             await asyncio.gather(self._pinging, return_exceptions=True)

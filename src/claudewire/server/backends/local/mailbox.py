@@ -21,16 +21,12 @@ import os
 import threading
 import weakref
 from collections import deque
-from typing import Any, Protocol
+from typing import Any
 
 _libc = ctypes.PyDLL(None)  # the C library, called without releasing the GIL
 _write = _libc.write
 _write.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_size_t]
 _write.restype = ctypes.c_ssize_t
-
-
-class Receiver(Protocol):
-    def put_nowait(self, item: Any) -> None: ...
 
 
 class Inbox:
@@ -62,7 +58,7 @@ class Mailbox:
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self._lock = threading.Lock()
-        self._items: list[tuple[Receiver, Any]] = []
+        self._items: list[tuple[Inbox, Any]] = []
         self._wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_r, False)
         os.set_blocking(self._wake_w, False)  # a full pipe already holds a wake-up
@@ -77,10 +73,10 @@ class Mailbox:
             box = cls._boxes[loop] = cls(loop)
         return box
 
-    def post(self, queue: Receiver, item: Any) -> None:
-        """From any thread: ``queue.put_nowait(item)`` on the loop, soon."""
+    def post(self, inbox: Inbox, item: Any) -> None:
+        """From any thread: ``inbox.put_nowait(item)`` on the loop, soon."""
         with self._lock:
-            self._items.append((queue, item))
+            self._items.append((inbox, item))
             if len(self._items) > 1:
                 return  # a wake-up is already pending and covers this item
         _write(self._wake_w, b"\x00", 1)
@@ -93,8 +89,8 @@ class Mailbox:
         os.read(self._wake_r, 4096)
         with self._lock:
             items, self._items = self._items, []
-        for queue, item in items:
-            queue.put_nowait(item)
+        for inbox, item in items:
+            inbox.put_nowait(item)
 
 
 def _close(*fds: int) -> None:

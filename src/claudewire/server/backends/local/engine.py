@@ -117,6 +117,7 @@ class Engine:
         self._cond = threading.Condition()
         self._stopping = False
         self._warming = False
+        self._cancels = 0  # cancels since the engine last dropped cancelled jobs
         self._outbox: list[tuple[Job, Any]] = []  # this step's items, handed over when it ends
         self._batch = internals.LlamaBatch(n_tokens=model.n_batch, embd=0, n_seq_max=1, verbose=False)
         self._abort = ctypes.create_string_buffer(2)
@@ -146,6 +147,7 @@ class Engine:
         (then it receives ``RELEASED``). Returns whether the job still holds a slot."""
         with self._cond:
             job.cancelled = True
+            self._cancels += 1
             try:
                 self.waiting.remove(job)
             except ValueError:
@@ -172,23 +174,29 @@ class Engine:
         try:
             while True:
                 with self._cond:
-                    self._drop_cancelled()
-                    cold = self._cold_slot()
-                    self._hand_over()  # what the last step and the drops produced goes out before any wait
-                    while not self._stopping and not self.waiting and not any(s.job for s in self.slots) and cold is None:
+                    if self._cancels:
+                        self._cancels = 0
+                        self._drop_cancelled()
+                        self._hand_over()  # the drops' RELEASED go out before any wait
+                    cold = None
+                    while not self._stopping and not self.waiting and not self._serving():
+                        cold = self._cold_slot()
+                        if cold is not None:
+                            break
                         self._cond.wait()
                     if self._stopping:
                         break
-                    seated = self._seat()
+                    seated = self._seat() if self.waiting else []
                     self._abort[0] = b"\x00"
-                    self._warming = not any(s.job for s in self.slots)
-                for slot in seated:
-                    self._admit(slot)
-                self._hand_over()  # admissions go out before the step that reads their prompts
-                if not self._warming:
-                    if any(s.job for s in self.slots):
+                    self._warming = cold is not None
+                if seated:
+                    for slot in seated:
+                        self._admit(slot)
+                    self._hand_over()  # admissions go out before the step that reads their prompts
+                if cold is None:
+                    if self._serving():
                         self._step()
-                elif cold is not None:
+                else:
                     self._warm(cold)
                     with self._cond:
                         self._warming = False
@@ -198,6 +206,9 @@ class Engine:
             self._fail_all(exc)
             raise
         self._fail_all(EngineStopped("the model is shutting down"))
+
+    def _serving(self) -> bool:
+        return any(slot.job is not None for slot in self.slots)
 
     def _emit(self, job: Job, item: Any) -> None:
         self._outbox.append((job, item))
@@ -327,7 +338,10 @@ class Engine:
         busy = [slot for slot in self.slots if slot.job is not None]
         parts = [(slot, [slot.next_token], True) for slot in busy if not slot.pending]
         budget = self.model.n_batch - len(parts)
-        for slot in sorted((s for s in busy if s.pending), key=lambda s: s.order):
+        reading = [slot for slot in busy if slot.pending]
+        if len(reading) > 1:
+            reading.sort(key=lambda s: s.order)
+        for slot in reading:
             if budget <= 0:
                 break
             chunk = slot.pending[:budget]
@@ -359,11 +373,12 @@ class Engine:
         """One sampled token: text out, then decide whether this sequence goes on."""
         job = slot.job
         assert job is not None and slot.stops is not None
-        if self.model.is_end(token):
+        piece = self.model.piece(token)
+        if piece is None:
             return self._finish(slot, "end_turn")
         slot.produced += 1
         self.tokens_generated += 1
-        text, matched = slot.stops.push(slot.text.decode(self.model.piece(token)))
+        text, matched = slot.stops.push(slot.text.decode(piece))
         if text:
             self._emit(job, text)  # whole characters only: the decoder holds a split multi-byte one
         if matched is not None:

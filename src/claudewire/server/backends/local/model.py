@@ -66,7 +66,7 @@ class Model:
         self.n_threads, self.n_threads_batch = n_threads, n_threads_batch
         self.vocab = self.model.vocab
         self.metadata = self.model.metadata()
-        self._pieces: dict[int, bytes] = {}
+        self._pieces: dict[int, bytes | None] = {}
 
     def tokenize(self, text: str) -> list[int]:
         """Special tokens in the rendered template (``<|im_start|>``) become their single ids."""
@@ -79,13 +79,19 @@ class Model:
     def is_end(self, token: int) -> bool:
         return bool(llama_cpp.llama_vocab_is_eog(self.vocab, token))
 
-    def piece(self, token: int) -> bytes:
-        """The bytes of one generated token (control tokens print as nothing); cached per id."""
-        piece = self._pieces.get(token)
-        if piece is None:
+    def piece(self, token: int) -> bytes | None:
+        """The bytes of one generated token, None for an end of generation (control tokens
+        print as nothing); cached per id, as every step of every stream asks."""
+        try:
+            return self._pieces[token]
+        except KeyError:
+            pass
+        piece = None
+        if not self.is_end(token):
             buffer = ctypes.create_string_buffer(64)
             n = llama_cpp.llama_token_to_piece(self.vocab, token, buffer, len(buffer), 0, False)
-            piece = self._pieces[token] = buffer.raw[: max(n, 0)]
+            piece = buffer.raw[: max(n, 0)]
+        self._pieces[token] = piece
         return piece
 
     def forget(self, seq: int, start: int = 0) -> None:

@@ -80,15 +80,32 @@ class Chain:
         self.sampler.close()
 
 
+# ``llama_get_logits_ith`` with a plain address for its result: llama-cpp-python's own binding
+# returns a ctypes pointer, and turning that into an array costs more than the argmax itself.
+_logits_address = ctypes.CFUNCTYPE(ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int32)(
+    ctypes.cast(llama_cpp.llama_get_logits_ith, ctypes.c_void_p).value
+)
+
+
 class Argmax:
-    """Greedy without a grammar: the first most likely token, as llama.cpp's greedy sampler picks it."""
+    """Greedy without a grammar: the first most likely token, as llama.cpp's greedy sampler picks it.
+
+    The logits stay where llama.cpp wrote them. A row's address only changes when llama.cpp
+    grows its output buffer, so the numpy view of each address is made once (building one
+    through the buffer protocol took longer than the argmax)."""
 
     def __init__(self, n_vocab: int) -> None:
         self.row_type = ctypes.c_float * n_vocab
+        self.views: dict[int, np.ndarray] = {}
 
     def pick(self, ctx: Any, row: int) -> int:
-        logits = llama_cpp.llama_get_logits_ith(ctx, row)
-        return int(np.frombuffer(self.row_type.from_address(ctypes.addressof(logits.contents)), dtype=np.float32).argmax())
+        address = _logits_address(ctx, row)
+        view = self.views.get(address)
+        if view is None:
+            if len(self.views) > 64:  # the buffer moved: the old views point into freed memory
+                self.views.clear()
+            view = self.views[address] = np.frombuffer(self.row_type.from_address(address), dtype=np.float32)
+        return int(view.argmax())
 
     def close(self) -> None:
-        pass
+        self.views.clear()

@@ -11,7 +11,9 @@ servers, run by run, so a busy machine slows both alike; medians over runs, and 
 Rows: time to first token (one stream); decode tokens/s of one stream (after its first token);
 4 and 8 concurrent streams: aggregate tokens/s and the worst time to first token; and the
 second turn of a 1,500-token conversation: time to first token when the server may reuse the
-first turn's KV cache, against the same request cold.
+first turn's KV cache, against the same request cold. And the floor: the one-stream request put
+straight into claudewire's engine in the bench's own process (no HTTP, no client), alternating
+with the others, so the cost of serving over HTTP shows for both servers.
 
 ``llama-server`` is built from the llama.cpp that llama-cpp-python vendors, by
 ``bench/build_llama_server.sh`` (portable flags, in a cache dir outside the repository).
@@ -31,11 +33,16 @@ from pathlib import Path
 
 import anthropic
 import httpx2
+import msgspec
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
+from claudewire.protocol.params import MessageCreateParams  # noqa: E402
+from claudewire.server.backends.local.backend import LocalBackend  # noqa: E402
+from claudewire.server.backends.local.engine import RELEASED, Finish, Job  # noqa: E402
 from claudewire.server.backends.local.model import model_path, physical_cores  # noqa: E402
+from claudewire.server.backends.local.sampling import Sampling  # noqa: E402
 
 MAX_TOKENS = 128
 PROMPTS = ["Tell me a short story about a robot.", "Explain how a bicycle works.", "Write a poem about the autumn forest.",
@@ -101,6 +108,27 @@ def stream_once(client: anthropic.Anthropic, messages: list[dict], system: str |
     return {"ttft": first - t0, "rate": rate, "tokens": tokens, "start": t0, "end": last or first, "text": "".join(text)}
 
 
+def engine_once(backend: LocalBackend, content: str) -> float:
+    """The floor: the same greedy request straight into claudewire's engine in this process, with
+    no HTTP, no event loop and no client; decode tokens/s measured as ``stream_once`` does."""
+    params = msgspec.convert({"model": "claude-sonnet-4-6", "max_tokens": MAX_TOKENS, "messages": [{"role": "user", "content": content}]},
+                             MessageCreateParams)
+    done, times, finish = threading.Event(), [], []
+
+    def sink(item: object) -> None:
+        if item is RELEASED:  # a str too: it comes last
+            done.set()
+        elif isinstance(item, str):
+            times.append(time.perf_counter())
+        elif isinstance(item, Finish):
+            finish.append(item)
+
+    backend.engine.submit(Job(prompt=backend.tokens(params), sampling=Sampling(temperature=0), max_tokens=MAX_TOKENS, stops=[], sink=sink))
+    done.wait()
+    tokens = finish[0].output_tokens if finish else 0
+    return (tokens - 1) / (times[-1] - times[0]) if tokens > 1 and len(times) > 1 and times[-1] > times[0] else 0.0
+
+
 def concurrent(client: anthropic.Anthropic, n: int, tag: str) -> dict:
     results: list[dict] = [{}] * n
     barrier = threading.Barrier(n)
@@ -148,7 +176,10 @@ def main() -> None:
         clients = {name: anthropic.Anthropic(base_url=url, api_key="bench", max_retries=0, timeout=120) for name, url in urls.items()}
         for client in clients.values():  # warm both: weights paged in, first allocations done
             stream_once(client, [{"role": "user", "content": "Hello"}])
+        floor = LocalBackend(n_ctx=2048, n_threads=threads, parallel=1, cache_ram_mb=0)  # idle while the servers run
+        engine_once(floor, "Hello")
         rows: dict[str, dict[str, dict[int, float]]] = {name: {} for name in clients}  # name -> row -> run -> value
+        floor_rates: dict[int, float] = {}
         run = 0
 
         def record(name: str, key: str, value: float) -> None:
@@ -170,6 +201,9 @@ def main() -> None:
                 if one:
                     record(name, "ttft", one["ttft"] * 1000)
                     record(name, "rate", one["rate"])
+            floor_rates[run] = engine_once(floor, f"{PROMPTS[run % 3]} (run {run})")
+            print(f"  floor: {floor_rates[run]:.0f} tok/s; " + ", ".join(f"{name} {rows[name]['rate'].get(run, 0):.0f}" for name in order),
+                  file=sys.stderr, flush=True)
             for n in (4, 8):
                 for name in order:
                     print(f"  {name}: {n} streams", file=sys.stderr, flush=True)
@@ -217,7 +251,14 @@ def main() -> None:
         print(f"| {label} | {fmt.format(ls[key])} | {fmt.format(cw[key])} | {cw[key] / ls[key]:.2f} | {ratio:.2f} | {better} |")
     for name, m in med.items():
         print(f"{name}: second turn / cold = {m['warm'] / m['cold']:.0%}")
+    floor_rate = statistics.median(floor_rates.values())
 
+    def of_floor(name: str) -> float:
+        rates = rows[name]["rate"]
+        return statistics.median(rates[r] / floor_rates[r] for r in floor_rates.keys() & rates.keys() if floor_rates[r])
+
+    print(f"floor: claudewire's engine alone (no HTTP, no client), one stream: {floor_rate:.0f} tok/s; over HTTP with the SDK "
+          f"reading, per run: llama-server {of_floor('llama-server'):.2f}, claudewire {of_floor('claudewire'):.2f} of it")
 
 if __name__ == "__main__":
     main()

@@ -162,6 +162,45 @@ def test_a_long_prompt_cancelled_mid_evaluation_frees_the_model(local_server, lo
     assert freed < 1.0
 
 
+def test_requests_that_come_together_read_their_prompts_in_one_step(local_backend) -> None:
+    """A request that arrives while the first of a burst is still reading its prompt (nobody
+    generating yet) restarts that step with its own prompt too: both answers start from the
+    same step, and each says what it says alone."""
+    from claudewire.server.backends.local.engine import RELEASED, Job
+    from claudewire.server.backends.local.sampling import Sampling
+
+    engine = local_backend.engine
+    marker = uuid.uuid4().hex
+    long_prompt = local_backend.tokens(validate({"model": "claude-sonnet-4-6", "max_tokens": 8, "messages": [
+        {"role": "user", "content": f"{marker} " + "Tell me about rivers, walls and willows. " * 30}]}))
+    short_prompt = local_backend.tokens(validate({"model": "claude-sonnet-4-6", "max_tokens": 8, "messages": [
+        {"role": "user", "content": f"{marker} Name a bird."}]}))
+    assert 200 < len(long_prompt) < local_backend.llm.n_batch
+
+    def submit(prompt: list[int], out: dict) -> None:
+        out.update(text=[], done=threading.Event())
+
+        def sink(item) -> None:
+            if item is RELEASED:
+                out["done"].set()
+            elif isinstance(item, str):
+                out.setdefault("first_step", engine.steps)  # the sink runs when the step that made it ends
+                out["text"].append(item)
+
+        engine.submit(Job(prompt=prompt, sampling=Sampling(temperature=0), max_tokens=8, stops=[], sink=sink))
+
+    first, second = {}, {}
+    submit(long_prompt, first)
+    _until(lambda: engine._restartable, 30)  # the long prompt's step is under way, open to newcomers
+    submit(short_prompt, second)
+    assert first["done"].wait(60) and second["done"].wait(60)
+    assert first["first_step"] == second["first_step"]
+    alone = {}
+    for prompt, together in ((long_prompt, first), (short_prompt, second)):
+        submit(prompt, alone)
+        assert alone["done"].wait(60) and alone["text"] == together["text"]
+
+
 def validate(body: dict):
     """The request as the server's validation hands it to the backend."""
     from claudewire.server.catalogue import Catalogue, ModelEntry

@@ -5,6 +5,9 @@ KV sequence each. A step builds one batch: the last sampled token of every slot 
 generating, then the next chunk of every slot still reading its prompt, up to ``n_batch``
 tokens in all. After the decode, each slot whose logits were asked for samples with its
 own sampler chain. So a new request starts within one step, however long the others run.
+Requests that come together start together: while nobody generates yet, a newcomer aborts
+the step reading the first ones' prompts (within ``BURST_WINDOW`` of the first such step),
+and the step is taken again with its prompt too; its answer does not wait a step behind.
 
 Between steps the engine drops cancelled requests (queued or running), admits waiting
 ones into free slots and stops when asked to. A step is short (prompts go in chunks), which
@@ -37,6 +40,7 @@ import codecs
 import ctypes
 import logging
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -104,6 +108,13 @@ class Slot:
     row: int = -1  # the batch row of this slot's last token in the step under way
 
 
+# Requests that come together start together: while nobody is generating yet, a step that
+# reads prompts is aborted for a newcomer and started again with its prompt too, within this
+# long of the first such step. A burst of N requests then reads its prompts in one step, not
+# in two (the first alone, the rest behind it); the work thrown away is bounded by it.
+BURST_WINDOW = 0.05
+
+
 class Engine:
     def __init__(self, model: Model, preamble: list[int] | None = None, cache_bytes: int = 0) -> None:
         self.model = model
@@ -118,6 +129,8 @@ class Engine:
         self._stopping = False
         self._warming = False
         self._cancels = 0  # cancels since the engine last dropped cancelled jobs
+        self._burst_began: float | None = None  # the first prompt-only step since nobody generated
+        self._restartable = False  # the step under way reads prompts only, and a newcomer may restart it
         self._outbox: list[tuple[Job, Any]] = []  # this step's items, handed over when it ends
         self._batch = internals.LlamaBatch(n_tokens=model.n_batch, embd=0, n_seq_max=1, verbose=False)
         self._abort = ctypes.create_string_buffer(2)
@@ -138,8 +151,8 @@ class Engine:
             if self._stopping:
                 raise EngineStopped("the model is shutting down")
             self.waiting.append(job)
-            if self._warming:
-                self._abort[0] = b"\x01"  # a request waits for no slot warming
+            if self._warming or self._restartable:
+                self._abort[0] = b"\x01"  # a request waits for no slot warming, nor for a burst's first prompts
             self._cond.notify()
 
     def cancel(self, job: Job) -> bool:
@@ -180,6 +193,7 @@ class Engine:
                         self._hand_over()  # the drops' RELEASED go out before any wait
                     cold = None
                     while not self._stopping and not self.waiting and not self._serving():
+                        self._burst_began = None
                         cold = self._cold_slot()
                         if cold is not None:
                             break
@@ -189,10 +203,12 @@ class Engine:
                     seated = self._seat() if self.waiting else []
                     self._abort[0] = b"\x00"
                     self._warming = cold is not None
-                if seated:
+                while seated:
                     for slot in seated:
                         self._admit(slot)
                     self._hand_over()  # admissions go out before the step that reads their prompts
+                    with self._cond:  # who came while those were admitted joins the same step
+                        seated = self._seat() if self.waiting and not self._stopping else []
                 if cold is None:
                     if self._serving():
                         self._step()
@@ -347,8 +363,15 @@ class Engine:
             chunk = slot.pending[:budget]
             parts.append((slot, chunk, len(chunk) == len(slot.pending)))
             budget -= len(chunk)
+        if len(reading) < len(busy):
+            self._burst_began = None  # someone generates: no step is restarted for a newcomer
+        elif self._open_to_newcomers():
+            return  # one came meanwhile: it is seated first, and this step taken with its prompt
         code = self._decode(parts)
-        if code == 2:  # aborted: every request in it was cancelled, or the server is stopping
+        if self._restartable:
+            with self._cond:
+                self._restartable = False
+        if code == 2:  # aborted: a newcomer to a burst, every request in it cancelled, or the server stopping
             return
         if code != 0:
             self._decode_failed(code, [slot for slot, _, _ in parts])
@@ -360,6 +383,20 @@ class Engine:
             if logits:
                 assert slot.sampler is not None
                 self._take(slot, slot.sampler.pick(ctx, slot.row))
+
+    def _open_to_newcomers(self) -> bool:
+        """Before a step that only reads prompts: whether a request that arrives during it may
+        restart it (``BURST_WINDOW``). True when one is already waiting: skip the step."""
+        now = time.monotonic()
+        if self._burst_began is None:
+            self._burst_began = now
+        if now - self._burst_began >= BURST_WINDOW:
+            return False
+        with self._cond:
+            if self.waiting:
+                return True
+            self._restartable = True
+        return False
 
     def _decode_failed(self, code: int, evaluated: list[Slot]) -> None:
         error = RuntimeError(f"llama_decode failed ({code})")

@@ -13,11 +13,21 @@ thread, between steps.
 from __future__ import annotations
 
 import ctypes
+import mmap
 from dataclasses import dataclass
 
 import llama_cpp
 
 WORTH_SAVING = 32  # fewer tokens than this are quicker to read again than to keep
+# A state is megabytes, copied out while requests wait to start. Memory mapped with its pages
+# populated at once costs a third less than a fresh ctypes array (zeroed, then faulted in page
+# by page as llama.cpp writes it): 1.5 against 2.2 ms for 170 tokens here.
+def _buffer(size: int) -> ctypes.Array:
+    """``size`` bytes for llama.cpp to write into (the array keeps its mapping alive)."""
+    if not hasattr(mmap, "MAP_POPULATE"):  # Linux only
+        return (ctypes.c_uint8 * size)()
+    flags = mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS | mmap.MAP_POPULATE
+    return (ctypes.c_uint8 * size).from_buffer(mmap.mmap(-1, size, flags=flags))
 
 
 def shared_prefix(a: list[int], b: list[int]) -> int:
@@ -68,7 +78,7 @@ class PromptCache:
         size = llama_cpp.llama_state_seq_get_size(self.ctx, seq)
         if size > self.limit:
             return
-        state = (ctypes.c_uint8 * size)()
+        state = _buffer(size)
         written = llama_cpp.llama_state_seq_get_data(self.ctx, state, size, seq)
         if written != size:
             return

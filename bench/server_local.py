@@ -211,6 +211,8 @@ def main() -> None:
                     if result:
                         record(name, f"agg{n}", result["aggregate"])
                         record(name, f"worst{n}", result["worst_ttft"] * 1000)
+                        print(f"    {result['aggregate']:.0f} tok/s, worst first token {result['worst_ttft'] * 1000:.0f} ms",
+                              file=sys.stderr, flush=True)
             for name in order:
                 print(f"  {name}: second turn", file=sys.stderr, flush=True)
                 turn = attempt(name, second_turn)

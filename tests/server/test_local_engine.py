@@ -201,6 +201,37 @@ def test_requests_that_come_together_read_their_prompts_in_one_step(local_backen
         assert alone["done"].wait(60) and alone["text"] == together["text"]
 
 
+def test_a_newcomer_with_no_free_slot_restarts_nothing() -> None:
+    """With every slot taken, a request that arrives during a prompt step waits its turn: the
+    step goes on, and the prompt is read in one step."""
+    from claudewire.server.backends.local.engine import RELEASED, Job
+    from claudewire.server.backends.local.sampling import Sampling
+
+    backend = LocalBackend(n_ctx=1024, parallel=1, n_threads=1)
+    engine = backend.engine
+    try:
+        _until(lambda: not engine._warming and all(slot.cached for slot in engine.slots), 30)
+        prompt = backend.llm.tokenize(f"{uuid.uuid4().hex} " + "Rivers, walls and willows. " * 40)
+        first_steps, done = [], threading.Event()
+
+        def sink(item) -> None:
+            if item is RELEASED:
+                done.set()
+            elif isinstance(item, str) and not first_steps:
+                first_steps.append(engine.steps)
+
+        steps = engine.steps
+        engine.submit(Job(prompt=prompt, sampling=Sampling(temperature=0), max_tokens=2, stops=[], sink=sink))
+        _until(lambda: any(slot.job is not None for slot in engine.slots) and engine.steps == steps, 30)
+        late = threading.Event()
+        engine.submit(Job(prompt=prompt[:40], sampling=Sampling(temperature=0), max_tokens=1, stops=[],
+                          sink=lambda item: item is RELEASED and late.set()))
+        assert done.wait(60) and late.wait(60)
+        assert first_steps == [steps + 1]  # the whole prompt in one step: never aborted for the newcomer
+    finally:
+        engine.close()
+
+
 def validate(body: dict):
     """The request as the server's validation hands it to the backend."""
     from claudewire.server.catalogue import Catalogue, ModelEntry

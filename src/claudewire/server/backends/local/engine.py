@@ -386,11 +386,12 @@ class Engine:
 
     def _open_to_newcomers(self) -> bool:
         """Before a step that only reads prompts: whether a request that arrives during it may
-        restart it (``BURST_WINDOW``). True when one is already waiting: skip the step."""
+        restart it (``BURST_WINDOW``). True when one is already waiting: skip the step. Only
+        while a slot is free: a newcomer with no slot to take would restart it for nothing."""
         now = time.monotonic()
         if self._burst_began is None:
             self._burst_began = now
-        if now - self._burst_began >= BURST_WINDOW:
+        if now - self._burst_began >= BURST_WINDOW or all(slot.job is not None for slot in self.slots):
             return False
         with self._cond:
             if self.waiting:

@@ -1,9 +1,11 @@
 """A persistent ggml thread pool for the context: the one binding llama-cpp-python lacks.
 
-Without one attached, ggml makes a throwaway pool inside every ``llama_decode``: its threads
-are created and joined once per step, and start each step cold. ``llama-server`` attaches a
-pool whose threads stay and spin briefly between graphs ("hybrid polling"), so the next step
-starts at once. This binds the four C functions that do the same (``ggml_threadpool_params_init``,
+Without one attached, ggml makes a throwaway pool inside every ``llama_decode``. In a build
+without OpenMP (macOS's clang, ``GGML_OPENMP=OFF``) that means compute threads created and
+joined once per step, each step starting cold. In the OpenMP build that ``scripts/setup``
+makes (llama.cpp's default) the compute threads are libgomp's and persist anyway, and the
+throwaway pool is only a few allocations per step. ``llama-server`` attaches a pool either
+way; this binds the four C functions that do the same (``ggml_threadpool_params_init``,
 ``ggml_threadpool_new``/``_free`` from ggml's CPU backend, ``llama_attach_threadpool``), with
 the parameters' layout from ``ggml.h``.
 """

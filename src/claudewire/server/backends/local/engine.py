@@ -23,7 +23,8 @@ system turn: 24 tokens for SmolLM2) is worth keeping. While idle, the engine fil
 with that opening (``preamble``), one abortable step at a time, so even a slot's first
 request reads it from the cache; a request that arrives meanwhile aborts the warming step.
 What a slot held beyond the part a new request keeps is first saved to host memory
-(``prompt_cache.py``), and a request that shares more with a saved state than with any free
+(``prompt_cache.py``; while the engine is idle when it can be, so that no request waits for
+the copy at admission), and a request that shares more with a saved state than with any free
 slot has that state copied back into its slot.
 
 Requests talk to the engine through ``Job``: the engine calls ``job.sink`` (thread-safe)
@@ -51,7 +52,7 @@ from llama_cpp import _internals as internals
 
 from ..base import StopSequenceFilter
 from .model import Model
-from .prompt_cache import PromptCache, shared_prefix
+from .prompt_cache import WORTH_SAVING, PromptCache, shared_prefix
 from .sampling import Picker, Sampling
 
 log = logging.getLogger("claudewire.local")
@@ -105,6 +106,7 @@ class Slot:
     stops: StopSequenceFilter | None = None
     order: int = 0  # admission order: prompts are read first come, first served
     used: int = 0  # step of last use: the least recently used free slot is evicted first
+    saved: bool = True  # what the slot holds is in the host-memory cache (or not worth saving)
     row: int = -1  # the batch row of this slot's last token in the step under way
 
 
@@ -191,11 +193,12 @@ class Engine:
                         self._cancels = 0
                         self._drop_cancelled()
                         self._hand_over()  # the drops' RELEASED go out before any wait
-                    cold = None
+                    cold = unsaved = None
                     while not self._stopping and not self.waiting and not self._serving():
                         self._burst_began = None
                         cold = self._cold_slot()
-                        if cold is not None:
+                        unsaved = self._unsaved_slot() if cold is None else None
+                        if cold is not None or unsaved is not None:
                             break
                         self._cond.wait()
                     if self._stopping:
@@ -209,7 +212,10 @@ class Engine:
                     self._hand_over()  # admissions go out before the step that reads their prompts
                     with self._cond:  # who came while those were admitted joins the same step
                         seated = self._seat() if self.waiting and not self._stopping else []
-                if cold is None:
+                if unsaved is not None:
+                    self.cache.save(unsaved.seq, unsaved.cached)
+                    unsaved.saved = True
+                elif cold is None:
                     if self._serving():
                         self._step()
                 else:
@@ -310,6 +316,14 @@ class Engine:
             return None
         return next((s for s in self.slots if s.job is None and not s.cached), None)
 
+    def _unsaved_slot(self) -> Slot | None:
+        """A free slot whose tokens the host-memory cache lacks, saved while the engine is idle:
+        copying a long conversation out takes milliseconds (and 100 ms on a VM touching fresh
+        memory), which a request that takes the slot would otherwise wait for, at admission."""
+        if self.cache.limit <= 0:
+            return None
+        return next((s for s in self.slots if s.job is None and not s.saved and len(s.cached) >= WORTH_SAVING), None)
+
     def _warm(self, slot: Slot) -> None:
         """Evaluates the preamble into an empty slot: one step, aborted if a request comes."""
         self.model.forget(slot.seq)
@@ -344,6 +358,7 @@ class Engine:
             return code
         for slot, tokens, _ in parts:
             slot.cached += tokens
+            slot.saved = False
             slot.used = self.steps
         return 0
 

@@ -115,6 +115,10 @@ class Slot:
 # long of the first such step. A burst of N requests then reads its prompts in one step, not
 # in two (the first alone, the rest behind it); the work thrown away is bounded by it.
 BURST_WINDOW = 0.05
+# A free slot's tokens are copied to the host-memory cache once the engine has been idle this
+# long: not at once, since the copy cannot be interrupted and a follow-up request (the next
+# turn of an agent's loop) often comes right away, for the very tokens the slot still holds.
+SAVE_WHEN_IDLE_FOR = 0.5
 
 
 class Engine:
@@ -194,13 +198,21 @@ class Engine:
                         self._drop_cancelled()
                         self._hand_over()  # the drops' RELEASED go out before any wait
                     cold = unsaved = None
+                    idle_since = time.monotonic()
                     while not self._stopping and not self.waiting and not self._serving():
                         self._burst_began = None
                         cold = self._cold_slot()
-                        unsaved = self._unsaved_slot() if cold is None else None
-                        if cold is not None or unsaved is not None:
+                        if cold is not None:
                             break
-                        self._cond.wait()
+                        candidate = self._unsaved_slot()
+                        if candidate is None:
+                            self._cond.wait()
+                            continue
+                        wait = idle_since + SAVE_WHEN_IDLE_FOR - time.monotonic()
+                        if wait <= 0:
+                            unsaved = candidate
+                            break
+                        self._cond.wait(wait)
                     if self._stopping:
                         break
                     seated = self._seat() if self.waiting else []

@@ -52,7 +52,7 @@ from llama_cpp import _internals as internals
 
 from ..base import StopSequenceFilter
 from .model import Model
-from .prompt_cache import WORTH_SAVING, PromptCache, shared_prefix
+from .prompt_cache import PromptCache, shared_prefix
 from .sampling import Picker, Sampling
 
 log = logging.getLogger("claudewire.local")
@@ -332,9 +332,7 @@ class Engine:
         """A free slot whose tokens the host-memory cache lacks, saved while the engine is idle:
         copying a long conversation out takes milliseconds (and 100 ms on a VM touching fresh
         memory), which a request that takes the slot would otherwise wait for, at admission."""
-        if self.cache.limit <= 0:
-            return None
-        return next((s for s in self.slots if s.job is None and not s.saved and len(s.cached) >= WORTH_SAVING), None)
+        return next((s for s in self.slots if s.job is None and not s.saved and self.cache.wants(s.cached)), None)
 
     def _warm(self, slot: Slot) -> None:
         """Evaluates the preamble into an empty slot: one step, aborted if a request comes."""

@@ -102,7 +102,7 @@ class Argmax:
         address = _logits_address(ctx, row)
         view = self.views.get(address)
         if view is None:
-            if len(self.views) > 64:  # the buffer moved: the old views point into freed memory
+            if len(self.views) > 64:  # a bound only: a view is right whenever its address comes back
                 self.views.clear()
             view = self.views[address] = np.frombuffer(self.row_type.from_address(address), dtype=np.float32)
         return int(view.argmax())

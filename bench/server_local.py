@@ -227,11 +227,13 @@ def main() -> None:
     med = {name: {key: statistics.median(values.values()) for key, values in row.items()} for name, row in rows.items()}
     ls, cw = med["llama-server"], med["claudewire"]
 
+    def per_run(a: dict[int, float], b: dict[int, float]) -> float:
+        """The median of the per-run ratios a / b: each run measures everything within seconds, so a
+        slow spell of the machine (this VM has them, ±10% for seconds at a time) cancels."""
+        return statistics.median(a[r] / b[r] for r in a.keys() & b.keys() if b[r])
+
     def paired(key: str) -> float:
-        """The median of the per-run ratios: each run measures both servers within seconds of each
-        other, so a slow spell of the machine (this VM has them, ±10% for seconds at a time) cancels."""
-        a, b = rows["claudewire"][key], rows["llama-server"][key]
-        return statistics.median(a[r] / b[r] for r in a.keys() & b.keys())
+        return per_run(rows["claudewire"][key], rows["llama-server"][key])
 
     lines = [
         ("time to first token, one stream (ms)", "ttft", "{:.0f}", False),
@@ -253,14 +255,10 @@ def main() -> None:
         print(f"| {label} | {fmt.format(ls[key])} | {fmt.format(cw[key])} | {cw[key] / ls[key]:.2f} | {ratio:.2f} | {better} |")
     for name, m in med.items():
         print(f"{name}: second turn / cold = {m['warm'] / m['cold']:.0%}")
-    floor_rate = statistics.median(floor_rates.values())
+    print(f"floor: claudewire's engine alone (no HTTP, no client), one stream: {statistics.median(floor_rates.values()):.0f} tok/s; "
+          f"over HTTP with the SDK reading, per run: llama-server {per_run(rows['llama-server']['rate'], floor_rates):.2f}, "
+          f"claudewire {per_run(rows['claudewire']['rate'], floor_rates):.2f} of it")
 
-    def of_floor(name: str) -> float:
-        rates = rows[name]["rate"]
-        return statistics.median(rates[r] / floor_rates[r] for r in floor_rates.keys() & rates.keys() if floor_rates[r])
-
-    print(f"floor: claudewire's engine alone (no HTTP, no client), one stream: {floor_rate:.0f} tok/s; over HTTP with the SDK "
-          f"reading, per run: llama-server {of_floor('llama-server'):.2f}, claudewire {of_floor('claudewire'):.2f} of it")
 
 if __name__ == "__main__":
     main()

@@ -111,6 +111,28 @@ def test_malformed_http_gets_an_api_shaped_400(guarded) -> None:
         assert json.loads(body)["error"]["type"] == "invalid_request_error"
 
 
+def test_endless_headers_get_an_api_shaped_431_and_a_big_body_with_its_headers_does_not(guarded) -> None:
+    with socket.create_connection(("127.0.0.1", guarded.port)) as sock:
+        sock.sendall(b"GET /v1/models HTTP/1.1\r\nhost: x\r\n")
+        try:
+            for _ in range(200):  # 200 KB of header lines, never ending
+                sock.sendall(b"x-filler: " + b"a" * 1000 + b"\r\n")
+        except OSError:
+            pass  # closed under our feet: the answer is already in the socket
+        answer = read_until_closed(sock, 5.0)
+    assert answer is not None and answer.startswith(b"HTTP/1.1 431 Request Header Fields Too Large"), answer[:200]
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert b"content-type: application/json" in head.lower() and json.loads(body)["error"]["type"] == "invalid_request_error"
+    # headers and a 300 KB body in one write: the limit counts only bytes before the end of the headers
+    payload = json.dumps({"model": "claude-sonnet-4-6", "max_tokens": 5, "messages": [{"role": "user", "content": "x" * 300_000}]}).encode()
+    request = (b"POST /v1/messages HTTP/1.1\r\nhost: x\r\nanthropic-version: 2023-06-01\r\ncontent-type: application/json\r\n"
+               b"connection: close\r\ncontent-length: %d\r\n\r\n" % len(payload)) + payload
+    with socket.create_connection(("127.0.0.1", guarded.port)) as sock:
+        sock.sendall(request)
+        answer = read_until_closed(sock, 5.0)
+    assert answer is not None and answer.startswith(b"HTTP/1.1 200 OK"), answer[:200]
+
+
 def test_beyond_the_concurrency_limit_clients_get_an_api_shaped_529() -> None:
     with ServerThread(ScriptedBackend(), server_options={"header_timeout": 30.0, "limit_concurrency": 4}) as server:
         held = [socket.create_connection(("127.0.0.1", server.port)) for _ in range(4)]

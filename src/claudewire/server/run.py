@@ -10,7 +10,7 @@ from typing import Any
 import uvicorn
 
 from .app import create_app
-from .connections import DEFAULT_HEADER_TIMEOUT, DEFAULT_LIMIT_CONCURRENCY, GuardedH11Protocol, raise_fd_limit
+from .connections import DEFAULT_HEADER_TIMEOUT, DEFAULT_LIMIT_CONCURRENCY, GuardedHttpProtocol, raise_fd_limit
 
 
 def make_config(app: Any, host: str = "127.0.0.1", port: int = 8080, *, header_timeout: float = DEFAULT_HEADER_TIMEOUT,
@@ -19,9 +19,9 @@ def make_config(app: Any, host: str = "127.0.0.1", port: int = 8080, *, header_t
     options.setdefault("log_level", "warning")
     options.setdefault("timeout_graceful_shutdown", 1)
     options.setdefault("lifespan", "on")
-    config = uvicorn.Config(app, host=host, port=port, http=GuardedH11Protocol,
+    config = uvicorn.Config(app, host=host, port=port, http=GuardedHttpProtocol,
                             limit_concurrency=limit_concurrency, **options)
-    config.header_timeout = header_timeout  # type: ignore[attr-defined]  # read by GuardedH11Protocol
+    config.header_timeout = header_timeout  # type: ignore[attr-defined]  # read by GuardedHttpProtocol
     return config
 
 

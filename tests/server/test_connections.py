@@ -40,6 +40,21 @@ def read_until_closed(sock: socket.socket, limit: float) -> bytes | None:
     return data
 
 
+def read_for(sock: socket.socket, seconds: float) -> bytes:
+    """Everything the server sends within ``seconds`` (or until it closes)."""
+    data, deadline = b"", time.monotonic() + seconds
+    while (left := deadline - time.monotonic()) > 0:
+        sock.settimeout(left)
+        try:
+            chunk = sock.recv(65536)
+        except (TimeoutError, ConnectionResetError):
+            break
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
 def wait_all_closed(socks: list[socket.socket], limit: float) -> int:
     """How many of ``socks`` the server closed within ``limit`` seconds."""
     still_open, deadline = len(socks), time.monotonic() + limit
@@ -131,6 +146,14 @@ def test_endless_headers_get_an_api_shaped_431_and_a_big_body_with_its_headers_d
         sock.sendall(request)
         answer = read_until_closed(sock, 5.0)
     assert answer is not None and answer.startswith(b"HTTP/1.1 200 OK"), answer[:200]
+    # answered early (413: the declared size is too big), the rest of the body is read and dropped, not taken for headers
+    with socket.create_connection(("127.0.0.1", guarded.port)) as sock:
+        sock.sendall(b"POST /v1/messages HTTP/1.1\r\nhost: x\r\nanthropic-version: 2023-06-01\r\ncontent-type: application/json\r\n"
+                     b"content-length: 40000000\r\n\r\n")
+        for _ in range(30):
+            sock.sendall(b"x" * 10_000)
+        answer = read_for(sock, 1.5)  # the 413, and nothing after it
+    assert answer.startswith(b"HTTP/1.1 413 ") and answer.count(b"HTTP/1.1") == 1, answer[:300]
 
 
 def test_beyond_the_concurrency_limit_clients_get_an_api_shaped_529() -> None:

@@ -82,8 +82,11 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         self.limit_concurrency = None  # uvicorn's plain-text 503 never fires: ``app`` answers 529 instead
         self.header_timeout: float = getattr(config, "header_timeout", DEFAULT_HEADER_TIMEOUT)
         self._header_timer: Any = None
-        self._awaiting_headers = True  # the next request's line and headers are not all in yet
-        self._header_bytes = 0  # what arrived while awaiting them (the parser keeps it all)
+        # Where the parser is: "idle" between requests, "headers" from a request's first byte to
+        # the end of its headers, "body" until the request's last byte (which may come after
+        # an early answer, a 413 say: those bytes are read and dropped, and are no headers).
+        self._phase = "idle"
+        self._header_bytes = 0  # of the request line and headers, as uvicorn keeps them
 
     # uvicorn reads ``self.app`` once per request, when its headers are in: the place to
     # choose between the app and the 529 without copying uvicorn's parser callbacks.
@@ -114,22 +117,38 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
-        awaiting = self._awaiting_headers
         super().data_received(data)
-        if awaiting and self._awaiting_headers and not self.transport.is_closing():  # still no end of headers
-            self._header_bytes += len(data)
-            if self._header_bytes > MAX_HEADER_BYTES:
-                self._send_error(APIErrorResponse(431, f"The request line and headers are longer than {MAX_HEADER_BYTES} bytes."))
+        if self._phase == "headers" and self._header_bytes > MAX_HEADER_BYTES and not self.transport.is_closing():
+            self._send_error(APIErrorResponse(431, f"The request line and headers are longer than {MAX_HEADER_BYTES} bytes."))
+
+    # -- the parser's callbacks -----------------------------------------------------------
+
+    def on_message_begin(self) -> None:
+        self._phase, self._header_bytes = "headers", 0
+        super().on_message_begin()
+
+    def on_url(self, url: bytes) -> None:
+        self._header_bytes += len(url)
+        super().on_url(url)
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._header_bytes += len(name) + len(value) + 4
+        super().on_header(name, value)
 
     def on_headers_complete(self) -> None:
-        self._awaiting_headers = False
+        self._phase = "body"
         self._disarm_header_timer()
         super().on_headers_complete()
 
+    def on_message_complete(self) -> None:
+        self._phase = "idle"
+        super().on_message_complete()
+        if not self._responding() and not self.transport.is_closing():
+            self._arm_header_timer()  # answered early (a 413): the next request's deadline starts now
+
     def on_response_complete(self) -> None:
         super().on_response_complete()
-        if not self.transport.is_closing():
-            self._awaiting_headers, self._header_bytes = True, 0
+        if self._phase == "idle" and not self.transport.is_closing():
             self._arm_header_timer()  # the next request's headers get the same deadline
 
     def send_400_response(self, msg: str) -> None:
@@ -152,9 +171,9 @@ class GuardedHttpProtocol(HttpToolsProtocol):
 
     def _headers_too_slow(self) -> None:
         self._header_timer = None
-        if self.transport.is_closing() or not self._awaiting_headers:
+        if self.transport.is_closing() or self._phase == "body":
             return
-        if self._header_bytes and not self._responding():
+        if self._phase == "headers" and not self._responding():
             self._send_error(APIErrorResponse(408, f"The request headers did not arrive within {self.header_timeout:g} seconds."))
         else:
             self.transport.close()

@@ -20,7 +20,7 @@ with these changes:
 Why httptools and not h11: a streamed reply sends one small chunk per token, and h11 frames
 each in Python (an event object, a state machine, a writer). With httptools uvicorn frames a
 chunk in three lines; the event loop's CPU per token (which on a 2-core machine comes out of
-the model's own step) fell by about a sixth.
+the model's own step) fell by 10–15%.
 """
 
 from __future__ import annotations

@@ -4,10 +4,9 @@ Run in its own process by scripts/setup: a build with instructions this CPU faul
 dies here with SIGILL/SIGSEGV instead of inside the server.
 """
 
+import importlib.util
 import sys
 from pathlib import Path
-
-import importlib.util
 
 try:
     import llama_cpp

@@ -148,8 +148,8 @@ class GuardedHttpProtocol(HttpToolsProtocol):
 
     def on_response_complete(self) -> None:
         super().on_response_complete()
-        if self._phase == "idle" and not self.transport.is_closing():
-            self._arm_header_timer()  # the next request's headers get the same deadline
+        if self._phase != "body" and not self.transport.is_closing():
+            self._arm_header_timer()  # the next request's headers (or their rest, if pipelined) get the same deadline
 
     def send_400_response(self, msg: str) -> None:
         self._send_error(APIErrorResponse(400, f"{msg} The request is not valid HTTP/1.1."))

@@ -182,8 +182,6 @@ def encode_event(
     """Frame one event exactly as the API does: ``event: NAME\\ndata: JSON\\n\\n``."""
     if isinstance(data, str):
         data = data.encode()
-    if id is None and retry is None and event is not None and b"\n" not in data and b"\r" not in data:
-        return b"event: %s\ndata: %s\n\n" % (event.encode(), data)  # the API's every event; a server sends one per token
     parts: list[bytes] = []
     if id is not None:
         if "\0" in id or "\n" in id or "\r" in id:

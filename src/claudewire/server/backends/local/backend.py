@@ -51,8 +51,6 @@ class Generation:
 
     async def next(self) -> Any:
         item = await self.inbox.get()
-        if type(item) is str and item is not RELEASED:  # text, the item of nearly every step
-            return item
         while item is RELEASED:
             item = await self.inbox.get()
         if isinstance(item, EngineStopped):

@@ -138,6 +138,11 @@ def test_endless_headers_get_an_api_shaped_431_and_a_big_body_with_its_headers_d
     assert answer is not None and answer.startswith(b"HTTP/1.1 431 Request Header Fields Too Large"), answer[:200]
     head, _, body = answer.partition(b"\r\n\r\n")
     assert b"content-type: application/json" in head.lower() and json.loads(body)["error"]["type"] == "invalid_request_error"
+    # 100 KB of headers complete in one write: the limit holds as well
+    with socket.create_connection(("127.0.0.1", guarded.port)) as sock:
+        sock.sendall(b"GET /v1/models HTTP/1.1\r\nhost: x\r\n" + b"x-filler: " + b"a" * 100_000 + b"\r\n\r\n")
+        answer = read_until_closed(sock, 5.0)
+    assert answer is not None and answer.startswith(b"HTTP/1.1 431 "), answer[:200]
     # headers and a 300 KB body in one write: the limit counts only bytes before the end of the headers
     payload = json.dumps({"model": "claude-sonnet-4-6", "max_tokens": 5, "messages": [{"role": "user", "content": "x" * 300_000}]}).encode()
     request = (b"POST /v1/messages HTTP/1.1\r\nhost: x\r\nanthropic-version: 2023-06-01\r\ncontent-type: application/json\r\n"

@@ -9,7 +9,7 @@ with these changes:
   fresh connections no longer live forever (uvicorn's own keep-alive timer only starts
   after a first response);
 - a **header size limit**: a request line and headers longer than ``MAX_HEADER_BYTES`` get
-  an API-shaped 431 (the parser itself would buffer them without end);
+  an API-shaped 431, as soon as they pass it (the parser itself would buffer them without end);
 - **concurrency beyond ``limit_concurrency``** (connections or requests in flight) gets
   the API's 529 ``overloaded_error``, which clients retry, instead of uvicorn's plain-text
   503;
@@ -68,6 +68,10 @@ def overloaded_app(limit: int) -> Any:
     return app
 
 
+class HeadersTooLarge(Exception):
+    """Raised from a parser callback: the request line and headers passed ``MAX_HEADER_BYTES``."""
+
+
 class GuardedHttpProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol with a header timeout and size limit, an API-shaped 529,
     431 and 400 (see the module doc).
@@ -116,11 +120,6 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         self._disarm_header_timer()
         super().connection_lost(exc)
 
-    def data_received(self, data: bytes) -> None:
-        super().data_received(data)
-        if self._phase == "headers" and self._header_bytes > MAX_HEADER_BYTES and not self.transport.is_closing():
-            self._send_error(APIErrorResponse(431, f"The request line and headers are longer than {MAX_HEADER_BYTES} bytes."))
-
     # -- the parser's callbacks -----------------------------------------------------------
 
     def on_message_begin(self) -> None:
@@ -128,12 +127,19 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         super().on_message_begin()
 
     def on_url(self, url: bytes) -> None:
-        self._header_bytes += len(url)
+        self._count_header_bytes(len(url))
         super().on_url(url)
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        self._header_bytes += len(name) + len(value) + 4
+        self._count_header_bytes(len(name) + len(value) + 4)  # with ": " and CRLF
         super().on_header(name, value)
+
+    def _count_header_bytes(self, n: int) -> None:
+        """Past the limit the parser stops (a callback that raises does that), and uvicorn's
+        answer to a parser error, ``send_400_response``, becomes the 431."""
+        self._header_bytes += n
+        if self._header_bytes > MAX_HEADER_BYTES:
+            raise HeadersTooLarge
 
     def on_headers_complete(self) -> None:
         self._phase = "body"
@@ -152,7 +158,10 @@ class GuardedHttpProtocol(HttpToolsProtocol):
             self._arm_header_timer()  # the next request's headers (or their rest, if pipelined) get the same deadline
 
     def send_400_response(self, msg: str) -> None:
-        self._send_error(APIErrorResponse(400, f"{msg} The request is not valid HTTP/1.1."))
+        if self._header_bytes > MAX_HEADER_BYTES:
+            self._send_error(APIErrorResponse(431, f"The request line and headers are longer than {MAX_HEADER_BYTES} bytes."))
+        else:
+            self._send_error(APIErrorResponse(400, f"{msg} The request is not valid HTTP/1.1."))
 
     def _responding(self) -> bool:
         return self.cycle is not None and not self.cycle.response_complete

@@ -134,3 +134,34 @@ def test_store_contract(store, redis_server) -> None:
             await log.aclose()
 
     asyncio.run(scenario())
+
+
+def test_a_reader_from_the_start_pings_only_after_message_start() -> None:
+    """The store is slow to receive the first event (a busy machine): the reader sends nothing,
+    no keep-alive ping either, until message_start; once it has, an idle stream gets pings."""
+    from claudewire.server.relay.log import ENDED
+    from claudewire.server.relay.routes import Relay
+    from claudewire.server.streaming import PING
+
+    async def main() -> bytes:
+        relay = Relay({"store": "memory"}, ping_interval=0.05)
+        sid = f"strm_slow_start_{time.monotonic_ns()}"
+        await relay.store.create(sid, "owner")
+        out: list[bytes] = []
+
+        async def read() -> None:
+            async for chunk in relay.reader(sid, 0, "req_x"):
+                out.append(chunk)
+
+        reader = asyncio.ensure_future(read())
+        await asyncio.sleep(0.4)  # eight ping intervals with nothing stored
+        await relay.store.append(sid, [event_frame(1, {"type": "message_start"})])
+        await asyncio.sleep(0.4)
+        await relay.store.finish(sid, ENDED, None)
+        await asyncio.wait_for(reader, 5)
+        await relay.aclose()
+        return out
+
+    out = asyncio.run(main())
+    assert out[0] == event_frame(1, {"type": "message_start"}), out[:2]
+    assert PING in out[1:], "after message_start, an idle stream is kept alive"

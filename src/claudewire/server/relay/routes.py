@@ -111,13 +111,16 @@ class Relay:
         """One reader's body. ``cut_after``: the ``disconnect_after`` fault, which breaks this
         connection (not the generation) after that many deltas."""
         deltas = 0
+        opened = after > 0  # the reader's client has its message_start
         last_sent = time.monotonic()
         try:
             wait = min(1.0, self.ping_interval)  # also how often a reader tells the producer it is there
             async with contextlib.aclosing(self.store.follow(stream_id, after, wait)) as batches:
                 async for batch in batches:
                     if not batch:
-                        if time.monotonic() - last_sent >= self.ping_interval:
+                        # The API's stream opens with message_start: a keep-alive ping waits for it
+                        # (a reader from the start has nothing before it; a busy store can take a moment).
+                        if opened and time.monotonic() - last_sent >= self.ping_interval:
                             last_sent = time.monotonic()
                             yield PING
                         continue
@@ -130,7 +133,7 @@ class Relay:
                                         yield b"".join(pieces[:i])
                                     return
                                 deltas += 1
-                    last_sent = time.monotonic()
+                    last_sent, opened = time.monotonic(), True
                     yield b"".join(batch)
         except StoreUnavailable as exc:
             log.error("stream %s: the store went away while reading: %s", stream_id, exc)
